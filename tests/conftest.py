@@ -1,4 +1,7 @@
 import os
+import tempfile
 
 # Qt must never try to reach a display in tests (no display here: Qt would abort).
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Nothing a test runs may write into the user's real data, config or log folders.
+os.environ["ROADMASTER_HOME"] = tempfile.mkdtemp(prefix="roadmaster-tests-")

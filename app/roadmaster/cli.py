@@ -21,7 +21,7 @@ from roadmaster.errors import UserError
 log = logging.getLogger("roadmaster")
 
 # Sub-command modules, in the order `--help` lists them.
-COMMANDS = ("watch", "decode", "simulate", "record")
+COMMANDS = ("watch", "headless", "jobs", "status", "decode", "simulate", "record")
 
 EXIT_USER_ERROR = 2
 EXIT_BUG = 70
@@ -68,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # Alembic reports every migration context at INFO: noise for a user.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     if args.command is None:
         parser.print_help()
         return 0

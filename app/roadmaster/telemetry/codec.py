@@ -76,8 +76,9 @@ def unsupported_revision_message(revision: int) -> str:
     supported = ", ".join(str(r) for r in SUPPORTED_REVISIONS)
     if revision == 0:
         return (
-            "the map holds no telemetry (revision 0): the game has exited or the plugin "
-            "has shut down. Start the game with scs-telemetry.dll installed."
+            f"the map holds no telemetry (revision 0; supported revisions are {supported}): "
+            "the game has exited or the plugin has shut down. Start the game with "
+            "scs-telemetry.dll installed."
         )
     return (
         f"unsupported telemetry plugin revision {revision}; supported revisions are "

@@ -1,0 +1,78 @@
+"""``roadmaster status``: what the local log holds and what is waiting for the cloud."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+from typing import Any
+
+import sqlalchemy as sa
+
+from roadmaster import paths
+from roadmaster.storage import outbox
+from roadmaster.storage.queries import status_counts
+from roadmaster.storage.readonly import open_for_reading
+from roadmaster.storage.tables import samples, session_log
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "status",
+        help="show what the local log holds and the sync queue",
+        description="Counts of jobs and samples, the data file, the sync queue and "
+        "the last game state recorded.",
+    )
+    p.add_argument("--data-dir", help="data folder (default: the user data folder)")
+    p.add_argument("--json", action="store_true", help="print a JSON object")
+    p.set_defaults(func=run)
+
+
+def collect(engine: sa.Engine, data_file: str) -> dict[str, Any]:
+    with engine.connect() as conn:
+        n_samples = conn.execute(sa.select(sa.func.count()).select_from(samples)).scalar_one()
+        last = conn.execute(
+            sa.select(session_log.c.kind, session_log.c.recorded_at)
+            .order_by(session_log.c.id.desc())
+            .limit(1)
+        ).first()
+        jobs = status_counts(conn)
+        pending = outbox.pending_count(conn)
+        dead = outbox.dead_count(conn)
+    size = 0
+    for suffix in ("", "-wal"):  # the WAL holds recent commits until a checkpoint
+        with contextlib.suppress(OSError):
+            size += os.path.getsize(data_file + suffix)
+    return {
+        "data_file": data_file,
+        "data_file_bytes": size,
+        "jobs": jobs,
+        "samples": int(n_samples),
+        "outbox_pending": pending,
+        "outbox_dead": dead,
+        "last_sync_error": None,
+        "last_event": (
+            {"kind": last.kind, "at": last.recorded_at.isoformat()} if last is not None else None
+        ),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    data_dir = paths.data_dir(args.data_dir)
+    engine = open_for_reading(data_dir)
+    try:
+        info = collect(engine, str(data_dir / "roadmaster.db"))
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    jobs = info["jobs"]
+    print(f"Data file   {info['data_file']} ({info['data_file_bytes'] / 1e6:.1f} MB)")
+    print("Jobs        " + (", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "none"))
+    print(f"Samples     {info['samples']:,}")
+    print(f"Sync queue  {info['outbox_pending']:,} waiting, {info['outbox_dead']:,} refused")
+    if info["last_event"]:
+        print(f"Last event  {info['last_event']['kind']} at {info['last_event']['at']}")
+    return 0

@@ -1,0 +1,5 @@
+import sys
+
+from roadmaster.cli import main
+
+sys.exit(main())

@@ -1,0 +1,89 @@
+"""The ``roadmaster`` command line.  Each sub-command lives in its own module under
+:mod:`roadmaster.commands` and registers itself with :func:`register`.
+
+User-fixable problems print one line on stderr and exit 2; a bug prints one line
+naming the log file that holds the traceback, and exits 70.  No traceback reaches
+the terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+import traceback
+from collections.abc import Sequence
+
+from roadmaster import paths
+from roadmaster.errors import UserError
+
+log = logging.getLogger("roadmaster")
+
+# Sub-command modules, in the order `--help` lists them.
+COMMANDS = ("watch", "decode", "simulate", "record")
+
+EXIT_USER_ERROR = 2
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="roadmaster",
+        description="RoadMaster Desktop: telemetry, job log and cloud sync for "
+        "American Truck Simulator and Euro Truck Simulator 2.",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module = importlib.import_module(f"roadmaster.commands.{name}")
+        module.register(sub)
+    return parser
+
+
+def _report_bug(exc: BaseException) -> int:
+    text = "".join(traceback.format_exception(exc))
+    try:
+        directory = paths.log_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        crash = directory / "crash.log"
+        with crash.open("a", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        where = f"the details are in {crash}"
+    except OSError:
+        where = "the details could not be written to the log folder"
+    print(
+        f"roadmaster: internal error ({type(exc).__name__}); {where}. Please report it.",
+        file=sys.stderr,
+    )
+    return EXIT_BUG
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        result: int = args.func(args)
+        return result
+    except UserError as exc:
+        print(f"roadmaster: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `roadmaster decode … | head`
+        return 0
+    except Exception as exc:
+        return _report_bug(exc)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
