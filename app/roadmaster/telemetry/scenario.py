@@ -1,6 +1,7 @@
-"""The fixed data the telemetry simulator draws its stories from: per game, the
-plugin/API versions, the map scales, trucks, trailers, cargo, a tour of jobs
-(each job's destination is the next job's source) and the money involved.
+"""What the telemetry simulator's stories are made of: per game, the plugin/API
+versions, the map scales, trucks, trailers, cargo, a tour of jobs (each job's
+destination is the next job's source) and the money involved; and
+:func:`plan_job`, which lays out one job (route, events, outcome) from a seed.
 
 Names follow what the games themselves report: city and company ids as in the
 game files (``berlin``, ``tradeaux``), display names with their accents
@@ -10,15 +11,22 @@ ATS), speed limits in m/s, fuel in litres.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Final
 
+from roadmaster.telemetry.world import Route, RouteBuilder
+
 KMH: Final = 1 / 3.6  # km/h -> m/s
 MPH: Final = 0.44704  # mph -> m/s
+CANCEL_CHANCE: Final = 0.2
+LATE_CHANCE: Final = 0.25
 
 
 @dataclass(frozen=True, slots=True)
 class TruckSpec:
+    """A truck model and how the plugin describes it."""
+
     brand_id: str
     brand: str
     truck_id: str
@@ -42,6 +50,8 @@ class TruckSpec:
 
 @dataclass(frozen=True, slots=True)
 class TrailerSpec:
+    """A trailer model and how the plugin describes it."""
+
     trailer_id: str
     name: str
     brand_id: str
@@ -55,6 +65,8 @@ class TrailerSpec:
 
 @dataclass(frozen=True, slots=True)
 class CargoSpec:
+    """A cargo, counted in units of ``unit_mass_kg``."""
+
     cargo_id: str
     name: str
     unit_mass_kg: float
@@ -73,6 +85,8 @@ class Place:
 
 @dataclass(frozen=True, slots=True)
 class Ferry:
+    """A ferry crossing on a leg, as the ferry event reports it."""
+
     source_id: str
     source_name: str
     target_id: str
@@ -83,6 +97,8 @@ class Ferry:
 
 @dataclass(frozen=True, slots=True)
 class Leg:
+    """One job of the tour: from a depot to the next, maybe across the sea."""
+
     source: Place
     destination: Place
     ferry: Ferry | None = None
@@ -90,6 +106,8 @@ class Leg:
 
 @dataclass(frozen=True, slots=True)
 class GameProfile:
+    """Everything game-specific the simulator needs."""
+
     key: str  # "ets2" / "ats"
     title: str
     game_id: int  # scs_values.game: 1 ETS2, 2 ATS
@@ -263,3 +281,125 @@ ATS: Final = GameProfile(
 )
 
 PROFILES: Final = {ETS2.key: ETS2, ATS.key: ATS}
+
+
+# --- planning a job ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobPlan:
+    """Everything decided about one job before it starts."""
+
+    index: int
+    leg: Leg
+    cargo: CargoSpec
+    units: int
+    trailer: TrailerSpec
+    market: str
+    income: int
+    route: Route
+    planned_km: int
+    toll_m: float
+    toll_amount: int
+    fine_m: float
+    fine_offence: str
+    fine_amount: int
+    refuel_m: float
+    refuel_to: float  # fraction of the tank
+    ferry_m: tuple[float, float] | None  # port of departure, port of arrival
+    cancel_m: float | None
+    cancel_penalty: int
+    late: bool
+    autopark: bool
+    autoload: bool
+    cargo_damage_per_km: float
+    trailer_wear: tuple[float, float, float]  # chassis, wheels, body
+
+
+def plan_job(
+    p: GameProfile,
+    seed_text: str,
+    index: int,
+    *,
+    first_leg: int,
+    start: tuple[float, float, float],
+    base_y_m: float,
+    governor_mps: float,
+) -> JobPlan:
+    """Job ``index`` of a story: leg, cargo, money, outcome and a route of about 20 km
+    from ``start`` (x, z, heading).  Depends only on its arguments: the same seed
+    gives the same jobs whatever the simulator's tick."""
+    rng = random.Random(f"roadmaster-sim:{seed_text}:job{index}")
+    leg = p.legs[(first_leg + index) % len(p.legs)]
+    governor = governor_mps
+    x, z, heading = start
+    b = RouteBuilder(rng, x, z, (heading + rng.uniform(-0.1, 0.1)) % 1)
+
+    def habit() -> float:
+        return rng.choice((0.94, 1.0, 1.0, 1.03))  # a driver's usual margin to limits
+
+    city = p.city_limit_mps
+    rural = rng.choice(p.rural_limits_mps)
+    highway = rng.choice(p.highway_limits_mps)
+    b.add("city", rng.uniform(1200, 1800), city, city * habit(), wiggle=0.06)
+    b.add("rural", rng.uniform(2500, 3500), rural, rural * habit(), wiggle=0.03)
+    toll_m = b.length_m + 250.0
+    b.add("highway", rng.uniform(3000, 4000), highway, highway, cruise=True, wiggle=0.012)
+    speeding_target = min(highway * rng.uniform(1.1, 1.16), governor)
+    fast = b.add("highway", rng.uniform(1800, 2400), highway, speeding_target, wiggle=0.008)
+    fine_m = fast.start_m + 0.6 * (fast.end_m - fast.start_m)
+    refuel_m = b.length_m + rng.uniform(350, 600)
+    cruise = rng.random() < 0.7
+    b.add("highway", rng.uniform(3500, 4500), highway, highway, cruise=cruise)
+    ferry_m = None
+    if leg.ferry is not None:
+        crossing = b.add("ferry", rng.uniform(25_000, 40_000), 0.0, 0.0)
+        ferry_m = (crossing.start_m, crossing.end_m)
+    last = b.add("highway", rng.uniform(2000, 3000), highway, highway * habit(), wiggle=0.012)
+    rural = rng.choice(p.rural_limits_mps)
+    b.add("rural", rng.uniform(1500, 2500), rural, rural * habit(), wiggle=0.03)
+    b.add("city", rng.uniform(1000, 1500), city, city * habit(), wiggle=0.06)
+    route = b.build(base_y_m)
+
+    planned_km = round(route.road_length_m / 1000)
+    cargo = rng.choice(p.cargos)
+    market = rng.choice(p.job_markets)
+    income = planned_km * rng.randrange(*p.income_per_km)
+    cancelled = rng.random() < CANCEL_CHANCE
+    late = not cancelled and rng.random() < LATE_CHANCE
+    return JobPlan(
+        index=index,
+        leg=leg,
+        cargo=cargo,
+        units=rng.randint(*cargo.units),
+        trailer=rng.choice(p.trailers),
+        market=market,
+        income=income,
+        route=route,
+        planned_km=planned_km,
+        toll_m=toll_m,
+        toll_amount=rng.randint(*p.toll),
+        fine_m=fine_m,
+        fine_offence=rng.choice(p.fine_offences),
+        fine_amount=rng.randrange(p.fine[0], p.fine[1], 10),
+        refuel_m=refuel_m,
+        refuel_to=rng.uniform(0.9, 0.99),
+        ferry_m=ferry_m,
+        cancel_m=(last.start_m + last.end_m) / 2 if cancelled else None,
+        cancel_penalty=round(income * rng.uniform(0.08, 0.15)),
+        late=late,
+        autopark=rng.random() < 0.3,
+        autoload=market != "cargo_market" or rng.random() < 0.5,
+        cargo_damage_per_km=rng.uniform(0.0, 0.0015),
+        trailer_wear=(rng.uniform(0.01, 0.08), rng.uniform(0.01, 0.1), rng.uniform(0, 0.05)),
+    )
+
+
+def deadline(p: GameProfile, plan: JobPlan, now_min: int) -> int:
+    """The delivery deadline for a job taken at ``now_min``: generous, or (for a late
+    job) shorter than the drive."""
+    expected = plan.route.game_minutes(p.scale_open, p.scale_city) + 15.0
+    if plan.leg.ferry is not None:
+        expected += plan.leg.ferry.crossing_game_min
+    slack = 0.6 if plan.late else 1.8
+    return now_min + round(expected * slack) + (0 if plan.late else 60)

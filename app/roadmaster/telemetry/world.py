@@ -16,9 +16,10 @@ import itertools
 import math
 import random
 from dataclasses import dataclass, field
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from roadmaster.telemetry.scenario import GameProfile, TruckSpec
+if TYPE_CHECKING:  # scenario builds routes with this module
+    from roadmaster.telemetry.scenario import TruckSpec
 
 TURN: Final = 2 * math.pi
 RPM_PER_RAD_S: Final = 60 / TURN
@@ -90,7 +91,8 @@ class Route:
         return x0, z0, (x1 - x0) / length, (z1 - z0) / length
 
     def altitude(self, s: float) -> float:
-        # Gentle hills; the physics ignores them, the position and pitch show them.
+        """World Y at ``s``: gentle hills (the physics ignores them; position and pitch
+        show them)."""
         return self.base_y_m + 12.0 * math.sin(s / 1300.0) + 4.0 * math.sin(s / 370.0)
 
     def position(self, s: float) -> tuple[float, float, float]:
@@ -100,6 +102,7 @@ class Route:
         return x0 + ux * off, self.altitude(s), z0 + uz * off
 
     def heading(self, s: float) -> float:
+        """The SDK heading of the road at ``s``."""
         i, _ = self._locate(s)
         _, _, ux, uz = self._piece(i)
         return heading_of(ux, uz)
@@ -110,6 +113,7 @@ class Route:
         return math.atan(slope) / TURN
 
     def segment_at(self, s: float) -> Segment:
+        """The segment holding ``s`` (the first or last one beyond the ends)."""
         i = bisect.bisect_right(self._seg_starts, s) - 1
         return self.segments[min(max(i, 0), len(self.segments) - 1)]
 
@@ -194,6 +198,7 @@ class RouteBuilder:
         return seg
 
     def build(self, base_y_m: float) -> Route:
+        """The finished route, its hills around ``base_y_m``."""
         return Route(self.vertices, self.segments, base_y_m)
 
 
@@ -202,7 +207,6 @@ class TruckModel:
     """The truck's dynamic state and how one tick changes it."""
 
     spec: TruckSpec
-    profile: GameProfile
     fuel_l: float
     adblue_l: float
     odometer_km: float
@@ -235,11 +239,13 @@ class TruckModel:
         self.avg_l_per_km = self.spec.consumption_l_per_km
 
     def rpm_in(self, gear: int, speed_mps: float) -> float:
+        """Engine rpm in forward ``gear`` at ``speed_mps``, from the gear and axle ratios."""
         ratio = self.spec.gear_ratios_forward[gear - 1]
         wheel = speed_mps / self.spec.wheel_radius_m
         return wheel * ratio * self.spec.differential * RPM_PER_RAD_S
 
     def drive_to(self, stop_m: float) -> None:
+        """Set off (once engine and brakes allow) and stop at ``stop_m`` on the route."""
         self.stop_m = stop_m
         self.driving = True
         self.arrived = False
@@ -395,6 +401,7 @@ class TruckModel:
 
     @property
     def oil_psi(self) -> float:
+        """Oil pressure: zero with the engine off, rising with rpm."""
         if not self.engine_on or self.rpm <= 0.0:
             return 0.0
         return 22.0 + 48.0 * min(1.0, self.rpm / self.spec.engine_rpm_max)
