@@ -21,7 +21,18 @@ from roadmaster.errors import UserError
 log = logging.getLogger("roadmaster")
 
 # Sub-command modules, in the order `--help` lists them.
-COMMANDS = ("watch", "headless", "jobs", "status", "decode", "simulate", "record")
+COMMANDS = (
+    "watch",
+    "headless",
+    "sync",
+    "jobs",
+    "status",
+    "demo_data",
+    "decode",
+    "simulate",
+    "record",
+    "serve",
+)
 
 EXIT_USER_ERROR = 2
 EXIT_BUG = 70
@@ -35,6 +46,17 @@ def build_parser() -> argparse.ArgumentParser:
         "American Truck Simulator and Euro Truck Simulator 2.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    # Without a COMMAND the window starts; these options are for it (own dests, so a
+    # sub-command's --data-dir/--source never collide with them).
+    window = parser.add_argument_group("the window (no COMMAND)")
+    window.add_argument(
+        "--demo",
+        dest="gui_demo",
+        action="store_true",
+        help="start the window with the built-in simulator and a demo cloud server",
+    )
+    window.add_argument("--data-dir", dest="gui_data_dir", metavar="DIR", help="data folder")
+    window.add_argument("--source", dest="gui_source", metavar="SPEC", help="shm (default) or sim")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"roadmaster.commands.{name}")
@@ -60,6 +82,20 @@ def _report_bug(exc: BaseException) -> int:
     return EXIT_BUG
 
 
+def _run_window(args: argparse.Namespace) -> int:
+    """`roadmaster` with no sub-command: the window (Qt is imported only now)."""
+    from roadmaster import gui
+
+    argv = ["--demo"] if args.gui_demo else []
+    if args.gui_data_dir:
+        argv += ["--data-dir", args.gui_data_dir]
+    if args.gui_source:
+        argv += ["--source", args.gui_source]
+    if args.verbose:
+        argv.append("--verbose")
+    return gui.main(argv)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -70,11 +106,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     # Alembic reports every migration context at INFO: noise for a user.
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    if args.command is None:
-        parser.print_help()
-        return 0
     try:
-        result: int = args.func(args)
+        result: int = _run_window(args) if args.command is None else args.func(args)
         return result
     except UserError as exc:
         print(f"roadmaster: {exc}", file=sys.stderr)

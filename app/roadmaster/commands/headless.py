@@ -10,14 +10,54 @@ from typing import Any
 
 from roadmaster import paths
 from roadmaster.capture import Capture
+from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
 from roadmaster.jobs.events import Event, Sample
 from roadmaster.storage.store import Store
+from roadmaster.sync.config import load_api_key, resolve_server_url
+from roadmaster.sync.errors import ConfigError
+from roadmaster.sync.worker import SyncWorker
 from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.readers import SOURCE_FORMS, open_source
 from roadmaster.telemetry.status import Reading
 
 log = logging.getLogger("roadmaster.headless")
+
+
+class _SyncedCapture(Capture):
+    """A capture that wakes the sync worker right after each commit, so a live
+    sample reaches the server within a second or two, not at the next poll."""
+
+    worker: SyncWorker | None = None
+
+    def flush(self) -> None:
+        super().flush()
+        if self.worker is not None:
+            self.worker.wake()
+
+
+def _start_sync(args: argparse.Namespace, store: Store) -> SyncWorker | None:
+    """The sync worker, started; None (with the reason logged) when sync is off.
+    A bad --server is an error; a missing server or key only turns sync off, since
+    capture works fully offline."""
+    if args.no_sync:
+        return None
+    url = resolve_server_url(args.server, store.get_setting)
+    if url is None:
+        log.info("cloud sync is off: no server configured (--server or ROADMASTER_SERVER_URL)")
+        return None
+    try:
+        source = load_api_key()
+    except ConfigError as exc:
+        log.warning("cloud sync is off: %s", exc)
+        return None
+    if source.key is None:
+        log.warning("cloud sync is off: %s", source.problem)
+        return None
+    worker = make_worker(store, url)
+    worker.start()
+    log.info("syncing to %s with the key %s from the %s", url, source.key, source.origin)
+    return worker
 
 
 def register(sub: Any) -> None:
@@ -45,6 +85,14 @@ def register(sub: Any) -> None:
         help="seconds of telemetry between stored samples (default 1)",
     )
     p.add_argument("--no-sync", action="store_true", help="do not send to the cloud")
+    add_server_arguments(p)
+    p.add_argument(
+        "--sync-flush",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="on exit, give sync up to S seconds to send what is queued (default 5)",
+    )
     p.set_defaults(func=run)
 
 
@@ -56,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         speed = None if args.source.startswith("replay:") else 1.0
     data_dir = paths.data_dir(args.data_dir)
     store = Store.open(data_dir)
-    capture = Capture(
+    capture = _SyncedCapture(
         source,
         store,
         sample_interval_s=args.sample_interval,
@@ -64,6 +112,13 @@ def run(args: argparse.Namespace) -> int:
         on_reading=_log_reading,
     )
     capture.on_events = lambda events: _log_events(events, capture)
+    try:
+        worker = _start_sync(args, store)
+    except BaseException:
+        source.close()
+        store.close()
+        raise
+    capture.worker = worker
     previous = signal.signal(signal.SIGTERM, lambda *_: capture.stop())
     log.info("capturing from %s into %s", source.name, store.data_file)
     try:
@@ -75,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
         source.close()
+        # The order of DESIGN.md: capture stopped and flushed → a bounded sync flush
+        # → close the database.
+        if worker is not None:
+            if not worker.stop(args.sync_flush):
+                log.warning("sync did not stop in time; what is queued goes next time")
+            worker.engine.dispose()
         store.close()
     log.info(
         "stopped (%s): %d readings, %.0f s of telemetry, %d events, %d samples, %d jobs finished",

@@ -14,7 +14,7 @@ from roadmaster import paths
 from roadmaster.storage import outbox
 from roadmaster.storage.queries import status_counts
 from roadmaster.storage.readonly import open_for_reading
-from roadmaster.storage.tables import samples, session_log
+from roadmaster.storage.tables import samples, session_log, settings
 
 
 def register(sub: Any) -> None:
@@ -40,6 +40,10 @@ def collect(engine: sa.Engine, data_file: str) -> dict[str, Any]:
         jobs = status_counts(conn)
         pending = outbox.pending_count(conn)
         dead = outbox.dead_count(conn)
+        dead_rows = outbox.dead_rows(conn, limit=10)
+        sync = conn.execute(
+            sa.select(settings.c.value).where(settings.c.key == "sync_status")
+        ).scalar_one_or_none()
     size = 0
     for suffix in ("", "-wal"):  # the WAL holds recent commits until a checkpoint
         with contextlib.suppress(OSError):
@@ -51,7 +55,18 @@ def collect(engine: sa.Engine, data_file: str) -> dict[str, Any]:
         "samples": int(n_samples),
         "outbox_pending": pending,
         "outbox_dead": dead,
-        "last_sync_error": None,
+        "last_sync_error": sync.get("last_error") if isinstance(sync, dict) else None,
+        "sync": sync if isinstance(sync, dict) else None,
+        "dead_rows": [
+            {
+                "id": r.id,
+                "kind": r.kind,
+                "job_id": r.job_id,
+                "created_at": r.created_at.isoformat(),
+                "reason": r.reason,
+            }
+            for r in dead_rows
+        ],
         "last_event": (
             {"kind": last.kind, "at": last.recorded_at.isoformat()} if last is not None else None
         ),
@@ -73,6 +88,17 @@ def run(args: argparse.Namespace) -> int:
     print("Jobs        " + (", ".join(f"{n} {s}" for s, n in sorted(jobs.items())) or "none"))
     print(f"Samples     {info['samples']:,}")
     print(f"Sync queue  {info['outbox_pending']:,} waiting, {info['outbox_dead']:,} refused")
+    sync = info["sync"] or {}
+    if sync.get("error"):
+        print(f"Sync        {sync.get('state')}: {sync['error']}")
+    elif info["last_sync_error"]:
+        print(f"Last sync error  {info['last_sync_error']} (at {sync.get('last_error_at')})")
+    for row in info["dead_rows"]:
+        print(f"  refused #{row['id']} {row['kind']} ({row['created_at']}): {row['reason']}")
+    if info["outbox_dead"]:
+        extra = info["outbox_dead"] - len(info["dead_rows"])
+        more = f" ({extra:,} more not shown)" if extra > 0 else ""
+        print(f"  retry after a fix: roadmaster sync --retry-dead{more}")
     if info["last_event"]:
         print(f"Last event  {info['last_event']['kind']} at {info['last_event']['at']}")
     return 0

@@ -278,3 +278,15 @@ class Sample(Event):
     route_distance_m: float
     route_time_s: float
     speed_limit_mps: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AchievementUnlocked(Event):
+    """An achievement newly unlocked by a finished job, for notifications.  Emitted by
+    the capture after the flush that committed the job (and the unlock), never stored
+    as an event itself: the ``achievements`` table is the record."""
+
+    achievement_id: str
+    title: str
+    description: str
+    job_key: str | None  # the job after which the condition first held

@@ -25,6 +25,9 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import ConnectionPoolEntry, QueuePool
 
 DB_FILE_NAME: Final = "roadmaster.db"
+# Execution options of a connection that writes: its transactions take the write lock
+# when they begin (waiting up to the busy timeout for another writer to finish).
+WRITER: Final = {"begin": "IMMEDIATE"}
 BUSY_TIMEOUT_MS: Final = 5000
 
 
@@ -82,6 +85,10 @@ def make_engine(
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Straight to the driver: this runs once per transaction, at 1 Hz or more.
-        conn.connection.driver_connection.execute("BEGIN")  # type: ignore[union-attr]
+        # Writers begin IMMEDIATE (see WRITER): a deferred transaction that reads and
+        # then writes fails at once with SQLITE_BUSY when another connection (the sync
+        # thread, the capture) committed in between; the busy timeout cannot help it.
+        mode = conn.get_execution_options().get("begin", "")
+        conn.connection.driver_connection.execute(f"BEGIN {mode}")  # type: ignore[union-attr]
 
     return engine

@@ -1,8 +1,13 @@
 """The outbox: what the cloud must learn, written in the same transaction as the
 local change it describes (DESIGN.md), in global order (``outbox.id``).
 
-This module enqueues (inside the caller's transaction) and counts; the sync issue
-adds claiming, acknowledging and dead-lettering on the same table.
+This module enqueues (inside the caller's transaction) and counts; the sync worker
+claims, acknowledges, retries and dead-letters through the functions at the end.
+States: ``ready`` → ``in_flight`` (claimed by the one sync worker of the data
+directory) → ``done`` (acknowledged) or back to ``ready`` (retry later), or ``dead``
+(the server will never accept it as it is: kept with its payload and the server's
+reason until ``retry_dead``).  Every state change is a short transaction of its
+own, so the sync thread never holds SQLite's write lock for long beside capture.
 
 Payloads are stored in the game's units (the event's own fields): the sync worker
 builds the contract's request from them at send time, so a unit or contract fix
@@ -16,7 +21,7 @@ import dataclasses
 import enum
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -32,7 +37,7 @@ from roadmaster.jobs.events import (
     Sample,
 )
 from roadmaster.storage.fastinsert import FastInsert
-from roadmaster.storage.tables import outbox
+from roadmaster.storage.tables import jobs, outbox
 
 OutboxKind = Literal["job_start", "job_complete", "job_cancel", "telemetry"]
 
@@ -156,3 +161,290 @@ def pending_count(source: Engine | Connection) -> int:
 def dead_count(source: Engine | Connection) -> int:
     """Rows parked for good (the server will never accept them as they are)."""
     return _count(source, "dead")
+
+
+# --- claiming and acknowledging (the sync worker) ----------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class OutboxRow:
+    """One claimed row, with what the worker needs to send it."""
+
+    id: int
+    kind: OutboxKind
+    job_id: int | None  # local jobs.id
+    event_id: str  # idempotency key
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    server_job_id: str | None  # jobs.server_id, once the job's start was acknowledged
+    job_started_at: datetime | None  # jobs.started_at (the job's real start time)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DeadRow:
+    """A dead-lettered row as ``status`` shows it."""
+
+    id: int
+    kind: OutboxKind
+    job_id: int | None
+    attempts: int
+    created_at: datetime
+    reason: str
+
+
+_CLAIM_COLUMNS: Final = (
+    outbox.c.id,
+    outbox.c.kind,
+    outbox.c.job_id,
+    outbox.c.event_id,
+    outbox.c.payload,
+    outbox.c.attempts,
+    outbox.c.created_at,
+    outbox.c.next_attempt_at,
+    jobs.c.server_id,
+    jobs.c.started_at,
+)
+
+
+def requeue_in_flight(conn: Connection) -> int:
+    """Return rows left in flight (a crash or kill mid-request) to ready; call once
+    before the worker starts.  Returns how many.  Such a row may have reached the
+    server: the idempotency key (``event_id``) makes the resend harmless where the
+    server supports it."""
+    with conn.begin():
+        result = conn.execute(
+            outbox.update().where(outbox.c.state == "in_flight").values(state="ready")
+        )
+    return int(result.rowcount)
+
+
+def claim_batch(conn: Connection, *, now: datetime, limit: int) -> list[OutboxRow]:
+    """Claim up to ``limit`` ready rows in global order and mark them in flight.
+
+    The claim stops at the first row whose ``next_attempt_at`` lies after ``now``
+    rather than skipping it: skipping would send later rows of the same job before
+    it (see :func:`next_attempt_due`)."""
+    stmt = (
+        sa.select(*_CLAIM_COLUMNS)
+        .select_from(outbox.outerjoin(jobs, jobs.c.id == outbox.c.job_id))
+        .where(outbox.c.state == "ready")
+        .order_by(outbox.c.id)
+        .limit(limit)
+    )
+    rows: list[OutboxRow] = []
+    # Read, then write in a transaction of its own that starts with the write: a
+    # deferred SQLite transaction that reads first cannot take the write lock once the
+    # capture thread has committed meanwhile (SQLITE_BUSY without waiting).  Only one
+    # worker claims per data directory, so nothing changes the rows in between.
+    with conn.begin():
+        for r in conn.execute(stmt):
+            if r.next_attempt_at is not None and r.next_attempt_at > now:
+                break
+            rows.append(_row(r))
+    if rows:
+        with conn.begin():
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_([row.id for row in rows]), outbox.c.state == "ready")
+                .values(state="in_flight")
+            )
+    return rows
+
+
+def next_attempt_due(conn: Connection) -> datetime | None:
+    """When the head of the ready queue may be tried (None: now, or nothing ready)."""
+    row = conn.execute(
+        sa.select(outbox.c.next_attempt_at)
+        .where(outbox.c.state == "ready")
+        .order_by(outbox.c.id)
+        .limit(1)
+    ).first()
+    return None if row is None else row[0]
+
+
+def _ids(ids: Sequence[int]) -> list[int]:
+    return list(ids)
+
+
+def mark_done(
+    conn: Connection,
+    ids: Sequence[int],
+    *,
+    note: str | None = None,
+    server_job: tuple[int, str] | None = None,
+) -> None:
+    """Acknowledge rows.  ``server_job`` (local jobs.id, server id) stores the id the
+    server gave a started job, in the same transaction, so that the mapping and the
+    acknowledgement are never out of step.  ``note`` stays in ``last_error`` (e.g.
+    "not sent: the server has no cancel endpoint")."""
+    if not ids and server_job is None:
+        return
+    with conn.begin():
+        if server_job is not None:
+            conn.execute(
+                jobs.update().where(jobs.c.id == server_job[0]).values(server_id=server_job[1])
+            )
+        if ids:
+            conn.execute(
+                outbox.update()
+                .where(outbox.c.id.in_(_ids(ids)))
+                .values(
+                    state="done",
+                    attempts=outbox.c.attempts + 1,
+                    next_attempt_at=None,
+                    last_error=note,
+                )
+            )
+
+
+def mark_retry(
+    conn: Connection,
+    ids: Sequence[int],
+    *,
+    error: str,
+    next_attempt_at: datetime | None,
+    keep_claimed: bool = False,
+) -> None:
+    """Count a failed attempt and keep its error.  The rows go back to ready, or stay
+    in flight with ``keep_claimed`` (the worker will resend exactly this request: its
+    answer was lost, so the server may hold it, and only the same request with the
+    same idempotency key is a safe retry)."""
+    if not ids:
+        return
+    with conn.begin():
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(_ids(ids)))
+            .values(
+                state="in_flight" if keep_claimed else "ready",
+                attempts=outbox.c.attempts + 1,
+                next_attempt_at=next_attempt_at,
+                last_error=error,
+            )
+        )
+
+
+def claimed_rows(conn: Connection) -> list[OutboxRow]:
+    """Rows left in flight (by a crash, a kill, or a stop during a retry), in order.
+    The worker resends them first, grouped as before, so that a request whose answer
+    was lost is repeated exactly (same rows, same idempotency key)."""
+    stmt = (
+        sa.select(*_CLAIM_COLUMNS)
+        .select_from(outbox.outerjoin(jobs, jobs.c.id == outbox.c.job_id))
+        .where(outbox.c.state == "in_flight")
+        .order_by(outbox.c.id)
+    )
+    with conn.begin():
+        return [_row(r) for r in conn.execute(stmt)]
+
+
+def _row(r: Any) -> OutboxRow:
+    return OutboxRow(
+        id=r.id,
+        kind=r.kind,
+        job_id=r.job_id,
+        event_id=r.event_id,
+        payload=r.payload,
+        attempts=r.attempts,
+        created_at=r.created_at,
+        server_job_id=r.server_id,
+        job_started_at=r.started_at,
+    )
+
+
+def release(conn: Connection, ids: Sequence[int]) -> None:
+    """Return claimed rows that were not tried (the worker stopped, or an earlier row
+    failed) to ready, unchanged."""
+    if not ids:
+        return
+    with conn.begin():
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(_ids(ids)), outbox.c.state == "in_flight")
+            .values(state="ready")
+        )
+
+
+def mark_dead(conn: Connection, ids: Sequence[int], *, reason: str) -> None:
+    """Park rows the server will never accept as they are, with its reason; they
+    keep their payload and leave the queue (nothing behind them waits)."""
+    if not ids:
+        return
+    with conn.begin():
+        conn.execute(
+            outbox.update()
+            .where(outbox.c.id.in_(_ids(ids)))
+            .values(
+                state="dead",
+                attempts=outbox.c.attempts + 1,
+                next_attempt_at=None,
+                last_error=reason,
+            )
+        )
+
+
+def retry_dead(conn: Connection) -> int:
+    """Put every dead row back in the queue (after a fix); returns how many.  They
+    keep their ids, so they go out before anything queued after them."""
+    with conn.begin():
+        result = conn.execute(
+            outbox.update()
+            .where(outbox.c.state == "dead")
+            .values(state="ready", attempts=0, next_attempt_at=None)
+        )
+    return int(result.rowcount)
+
+
+def job_start_state(conn: Connection, job_id: int) -> str | None:
+    """The state of a job's start row (None: the job has no start row)."""
+    row = conn.execute(
+        sa.select(outbox.c.state)
+        .where(outbox.c.job_id == job_id, outbox.c.kind == "job_start")
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else str(row[0])
+
+
+def dead_rows(source: Engine | Connection, *, limit: int = 20) -> list[DeadRow]:
+    """The newest dead rows with the server's reasons (``status``, the UI)."""
+    stmt = (
+        sa.select(
+            outbox.c.id,
+            outbox.c.kind,
+            outbox.c.job_id,
+            outbox.c.attempts,
+            outbox.c.created_at,
+            outbox.c.last_error,
+        )
+        .where(outbox.c.state == "dead")
+        .order_by(outbox.c.id.desc())
+        .limit(limit)
+    )
+
+    def build(conn: Connection) -> list[DeadRow]:
+        return [
+            DeadRow(r.id, r.kind, r.job_id, r.attempts, r.created_at, r.last_error or "")
+            for r in conn.execute(stmt)
+        ]
+
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            return build(conn)
+    return build(source)
+
+
+def prune_done(conn: Connection, *, before: datetime, limit: int = 10_000) -> int:
+    """Delete acknowledged rows created before ``before`` (at most ``limit``, so the
+    write lock is held briefly); the local tables keep the data itself."""
+    with conn.begin():
+        victims = (
+            sa.select(outbox.c.id)
+            .where(outbox.c.state == "done", outbox.c.created_at < before)
+            .order_by(outbox.c.id)
+            .limit(limit)
+            .scalar_subquery()
+        )
+        result = conn.execute(outbox.delete().where(outbox.c.id.in_(victims)))
+    return int(result.rowcount)

@@ -11,6 +11,7 @@ about them in one transaction: either all of it is in the file or none of it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ from roadmaster.jobs.events import (
 )
 from roadmaster.storage import migrate, queries
 from roadmaster.storage import outbox as ob
-from roadmaster.storage.engine import DB_FILE_NAME, make_engine
+from roadmaster.storage.engine import DB_FILE_NAME, WRITER, make_engine
 from roadmaster.storage.errors import DataFileError, map_sqlite_error
 from roadmaster.storage.fastinsert import FastInsert
 from roadmaster.storage.lock import DataDirLock
@@ -110,7 +111,7 @@ class Store:
         self._lock = lock
         self._clock = clock
         self._payload_builder = payload_builder
-        self._conn: Connection | None = engine.connect()
+        self._conn: Connection | None = engine.connect().execution_options(**WRITER)
         self._job_ids: dict[str, int] = {}  # committed job_key -> jobs.id
         self._insert_sample = FastInsert(
             samples, [c.name for c in samples.columns if c.name != "id"], engine.dialect
@@ -509,7 +510,8 @@ class _TxContext:
     def __enter__(self) -> _Tx:
         try:
             self._trans = self._conn.begin()
-        except sa.exc.DBAPIError as exc:
+        except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+            # BEGIN IMMEDIATE runs in an event listener: the driver's error comes raw
             self._store._raise_mapped(exc)
         self._tx = _Tx(self._conn, self._store._clock())
         return self._tx
@@ -525,7 +527,11 @@ class _TxContext:
             return
         try:
             self._trans.commit()
-        except sa.exc.DBAPIError as exc:
+        except (sa.exc.DBAPIError, sqlite3.Error) as exc:
+            # A failed COMMIT (disk full) leaves SQLite's transaction open: end it, so
+            # that the next write (after space was freed) starts clean.
+            with contextlib.suppress(sa.exc.SQLAlchemyError, sqlite3.Error):
+                self._trans.rollback()
             self._store._raise_mapped(exc)
         self._store._job_ids.update(self._tx.new_ids)
 

@@ -138,7 +138,7 @@ def _dict_source(var: str, members: tuple[Member, ...], tup: str | None) -> list
             expr = f"[{zero}] * {n}" if m.is_array else zero
         elif m.ctype == "char":
             expr = (
-                f"[s(x) for x in {tup}[{index}:{index + n}]]"
+                f"[*map(s, {tup}[{index}:{index + n}])]"
                 if m.strings > 1
                 else f"s({tup}[{index}])"
             )

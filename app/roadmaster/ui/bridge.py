@@ -31,6 +31,8 @@ class CoreBridge(QObject):
     store_opened = Signal(object)
     # the open job and driving-time state after a commit (a frozen CaptureProgress)
     progress_changed = Signal(object)
+    # cloud wiring done on the capture thread (a roadmaster.ui.cloud.CloudWiring)
+    cloud_started = Signal(object)
 
     def publish_events(self, events: Sequence[Event]) -> None:
         """Called on the capture thread."""
@@ -49,6 +51,10 @@ class CoreBridge(QObject):
     def publish_store_opened(self, engine: object) -> None:
         """Called on the capture thread once the store is open."""
         self.store_opened.emit(engine)
+
+    def publish_cloud_started(self, wiring: object) -> None:
+        """Called on the capture thread once sync (and the demo server) run."""
+        self.cloud_started.emit(wiring)
 
     def publish_progress(self, progress: object) -> None:
         """Called on the capture thread after a commit."""

@@ -1,0 +1,128 @@
+"""The GUI entry point: ``roadmaster`` with no sub-command, or ``roadmaster --demo``.
+
+Parses the GUI's options, sets up logging (to a file, through a queue so the GUI
+thread never waits on the disk for a log line), and runs :mod:`roadmaster.ui.app`:
+the QApplication, the single-instance check, the crash handler and the windows.
+This module and ``roadmaster.__main__`` are the only ones that import the UI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import logging.handlers
+import os
+import queue
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from roadmaster import paths
+from roadmaster.telemetry.readers import SOURCE_FORMS
+
+LOG_FILE = "roadmaster.log"
+DEMO_FOLDER = "demo"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="roadmaster", description="RoadMaster Desktop (window).")
+    add_arguments(p)
+    p.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    return p
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The GUI's options (also offered by the ``roadmaster`` command itself)."""
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="start the window with the built-in simulator and an in-process demo "
+        "cloud server (its data in a separate demo folder)",
+    )
+    p.add_argument("--data-dir", help="data folder (default: the user data folder)")
+    p.add_argument("--source", help=f"where telemetry comes from: {SOURCE_FORMS}")
+    p.add_argument("--shm-path", help=argparse.SUPPRESS)
+    p.add_argument("--speedup", type=float, help="play the simulator this many times faster (demo)")
+    # benchmark hooks (bench/bench_gui.py), not for users
+    p.add_argument("--bench-seconds", type=float, default=0.0, help=argparse.SUPPRESS)
+    p.add_argument("--bench-report", help=argparse.SUPPRESS)
+    p.add_argument("--bench-hide-dashboard", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--bench-warmup", type=float, default=5.0, help=argparse.SUPPRESS)
+
+
+def _setup_logging(verbose: bool) -> Path:
+    """Log to a rotating file via a queue (a listener thread writes); returns its path."""
+    directory = paths.log_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / LOG_FILE
+    file_handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+    )
+    file_handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s")
+    )
+    q: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(q, file_handler, respect_handler_level=False)
+    listener.start()
+    atexit.register(listener.stop)
+    root = logging.getLogger()
+    root.addHandler(logging.handlers.QueueHandler(q))
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("uvicorn").setLevel(logging.WARNING)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the window; the process exit code."""
+    args = build_parser().parse_args(list(argv) if argv is not None else sys.argv[1:])
+    log_path = _setup_logging(args.verbose)
+    log = logging.getLogger("roadmaster.gui")
+    log.info("starting the window (log: %s)", log_path)
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+
+    from roadmaster.settings import load_settings
+    from roadmaster.telemetry.readers import open_source
+    from roadmaster.ui.app import BenchOptions, run
+    from roadmaster.ui.controller import AppOptions
+
+    loaded = load_settings()
+    settings = loaded.settings
+    if loaded.problem:
+        log.warning("%s", loaded.problem)
+    spec = args.source or ("sim" if args.demo else "shm")
+    shm_path = args.shm_path
+    if spec == "shm" and not shm_path and settings.game.telemetry_source == "path":
+        shm_path = settings.game.telemetry_path or None
+    data_dir = paths.data_dir(args.data_dir)
+    if args.demo and not args.data_dir:
+        # The demo's jobs must never mix with the player's real log.
+        data_dir = data_dir / DEMO_FOLDER
+    if args.speedup is not None:
+        speed: float | None = args.speedup if args.speedup > 0 else None
+    else:
+        speed = 1.0
+    options = AppOptions(
+        source_factory=lambda: open_source(spec, shm_path),
+        data_dir=data_dir,
+        demo=args.demo,
+        speed=speed,
+        unit_preference=settings.display.units,
+        sample_interval_s=settings.capture.sample_interval_s,
+        source_name=spec,
+        server_url=(settings.cloud.server_url or None) if settings.cloud.sync_enabled else None,
+        settings=settings,
+    )
+    bench = BenchOptions(
+        seconds=args.bench_seconds,
+        report=Path(args.bench_report) if args.bench_report else None,
+        hide_dashboard=args.bench_hide_dashboard,
+        warmup_s=args.bench_warmup,
+    )
+    return run([sys.argv[0] if sys.argv else "roadmaster"], options, bench)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,120 @@
+"""Secrets (the cloud API key, later the Anthropic key) in the OS keyring only.
+
+Every entry lives under the service name ``RoadMaster`` with the secret's name as
+the keyring "username" (e.g. ``cloud-api-key``).  Where the keyring has no secure
+backend (a headless Linux box without Secret Service, the ``fail`` or ``null``
+backends, the plaintext backends of ``keyrings.alt``) :func:`keyring_status` says so
+and :func:`set_secret` refuses: DESIGN.md forbids a silent plaintext file.  The
+caller then keeps the secret for the session only (or the user sets an environment
+variable for headless use).
+
+A secret never appears in a message or a log line; :func:`redact` gives the
+4-character prefix that may.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Final
+
+import keyring
+import keyring.errors
+from keyring.backend import KeyringBackend
+
+from roadmaster.errors import UserError
+
+log = logging.getLogger(__name__)
+
+SERVICE: Final = "RoadMaster"
+CLOUD_API_KEY: Final = "cloud-api-key"
+
+#: Backends that store nothing (fail, null) or store in clear text (keyrings.alt).
+_INSECURE_MODULES: Final = (
+    "keyring.backends.fail",
+    "keyring.backends.null",
+    "keyrings.alt.file",
+    "keyrings.alt.Gnome",  # no encryption of its own
+)
+
+
+class KeyringError(UserError):
+    """The OS keyring could not be read or written."""
+
+
+def redact(secret: str | None) -> str:
+    """What may be shown of a secret: its first 4 characters and an ellipsis."""
+    if not secret:
+        return "(none)"
+    return f"{secret[:4]}…"
+
+
+def _backend_name(backend: KeyringBackend) -> str:
+    cls = type(backend)
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def _insecure(backend: KeyringBackend) -> bool:
+    module = type(backend).__module__
+    if module.startswith(_INSECURE_MODULES):
+        return True
+    # The chainer is secure only if it chains at least one secure backend.
+    members = getattr(backend, "backends", None)
+    if module.startswith("keyring.backends.chainer") and isinstance(members, list):
+        return not members or all(_insecure(b) for b in members)
+    return False
+
+
+def keyring_status() -> tuple[bool, str]:
+    """(secure, message) about the keyring this process would use."""
+    try:
+        backend = keyring.get_keyring()
+    except keyring.errors.KeyringError as exc:
+        return False, f"The OS keyring is not available ({type(exc).__name__})."
+    name = _backend_name(backend)
+    if _insecure(backend):
+        return (
+            False,
+            f"No secure keyring is available (backend {name}): keys are kept for this "
+            "session only. Install and unlock a keyring (Windows Credential Manager, "
+            "macOS Keychain, GNOME Keyring / KWallet) or set ROADMASTER_API_KEY for "
+            "headless use.",
+        )
+    return True, f"Secrets are stored in the OS keyring ({name})."
+
+
+def get_secret(name: str) -> str | None:
+    """The stored secret called ``name`` (None if there is none or no usable keyring)."""
+    try:
+        return keyring.get_password(SERVICE, name)
+    except keyring.errors.KeyringError as exc:
+        # The exception text may come from the backend: log its type only.
+        log.warning("could not read %s from the OS keyring (%s)", name, type(exc).__name__)
+        return None
+
+
+def set_secret(name: str, value: str) -> None:
+    """Store ``value`` under ``name``.  Raises :class:`KeyringError` when the keyring
+    is insecure or refuses (nothing is written anywhere else)."""
+    secure, message = keyring_status()
+    if not secure:
+        raise KeyringError(message)
+    try:
+        keyring.set_password(SERVICE, name, value)
+    except keyring.errors.KeyringError as exc:
+        raise KeyringError(
+            f"The OS keyring refused to store the {name} ({type(exc).__name__}). Unlock "
+            "the keyring and try again, or set ROADMASTER_API_KEY for headless use."
+        ) from None
+
+
+def delete_secret(name: str) -> bool:
+    """Remove the secret called ``name``; False if there was none."""
+    try:
+        keyring.delete_password(SERVICE, name)
+    except keyring.errors.PasswordDeleteError:
+        return False
+    except keyring.errors.KeyringError as exc:
+        raise KeyringError(
+            f"The OS keyring refused to delete the {name} ({type(exc).__name__})."
+        ) from None
+    return True

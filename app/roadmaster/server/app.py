@@ -1,0 +1,448 @@
+"""The reference server's HTTP API (FastAPI): the cloud contract plus extensions.
+
+Every POST goes through the same steps, in this order, so that a refused request
+writes nothing:
+
+1. size: ``Content-Length`` over the endpoint's limit → 413 before reading (a body
+   without a length is read up to the limit and no further);
+2. JSON: malformed, or not an object → 400 ``Validation failed``;
+3. key: absent or null → 401 ``Authentication required``; anything that does not
+   resolve to a user → 401 ``Invalid API key`` (authentication comes before
+   validation: an unknown caller learns nothing about the payload rules);
+4. idempotency: a key already answered (``Idempotency-Key`` header, else the
+   body's ``event_id``) → the first answer again, status and body, counting nothing;
+5. validation → 400 with ``details`` {field path: message} (batch: ``samples.3.speed``);
+6. rate limit → 429 (a refused request counts nothing; a batch costs its samples);
+7. one transaction: job ownership (404 unknown, 403 another user's), the rows, and
+   the stored answer for the idempotency key.
+
+A body is first offered to a native validator (:mod:`roadmaster.server.fastpath`):
+one it accepts is well-formed and valid, so steps 2 and 5 could not refuse it and are
+skipped; any other takes the steps above as they are.
+
+Rate-limit headers go on every answer to an authenticated caller.  Only 2xx
+answers are stored for idempotency: errors are recomputed, and come out the same.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, Final, TypeVar
+
+import sqlalchemy as sa
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from roadmaster.server import store
+from roadmaster.server.db import Database
+from roadmaster.server.fastpath import FastValidator
+from roadmaster.server.keys import KeyCache, key_hash, well_formed
+from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
+from roadmaster.server.store import Answer, JobError
+from roadmaster.sync.contract import (
+    ERROR_AUTH_REQUIRED,
+    ERROR_INVALID_KEY,
+    ERROR_RATE_LIMITED,
+    ERROR_TOO_LARGE,
+    ERROR_VALIDATION,
+    FEATURE_BATCH,
+    FEATURE_CANCEL,
+    FEATURE_CLIENT_TIMESTAMPS,
+    FEATURE_IDEMPOTENCY,
+    IDEMPOTENCY_HEADER,
+    MAX_BATCH_SAMPLES,
+    JobCancel,
+    JobComplete,
+    JobStart,
+    Telemetry,
+    TelemetryBatch,
+)
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+MAX_BODY_BYTES: Final = 64 * 1024
+"""Single-sample and job bodies (a sample is under 1 KiB)."""
+MAX_BATCH_BODY_BYTES: Final = 2 * 1024 * 1024
+"""Batch bodies: 1,000 samples of a full sample each fit with room to spare."""
+FEATURES: Final = (FEATURE_BATCH, FEATURE_IDEMPOTENCY, FEATURE_CLIENT_TIMESTAMPS, FEATURE_CANCEL)
+_JOB_OWNER_CACHE_MAX: Final = 100_000
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("roadmaster")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, separators=(",", ":")).encode(),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _invalid(details: dict[str, str]) -> Answer:
+    return Answer(400, {"error": ERROR_VALIDATION, "details": details})
+
+
+def _details(exc: ValidationError) -> dict[str, str]:
+    details: dict[str, str] = {}
+    for error in exc.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in error["loc"]) or "body"
+        details[path] = f"{details[path]}; {error['msg']}" if path in details else error["msg"]
+    return details
+
+
+class _RefusedError(Exception):
+    """An answer to send at once (413/400/401 before a user is known, or with one)."""
+
+    def __init__(self, answer: Answer, headers: dict[str, str] | None = None) -> None:
+        super().__init__(answer.status)
+        self.answer = answer
+        self.headers = headers or {}
+
+
+class _Server:
+    def __init__(self, db_url: str, limits: Limits, clock: Clock) -> None:
+        self.db = Database(db_url)
+        self.limiter = RateLimiter(limits, clock)
+        self.keys = KeyCache()
+        self._data_version: int | None = None
+        # Jobs never change owner, so an owner once seen can be remembered.
+        self._job_owner: dict[uuid.UUID, uuid.UUID] = {}
+
+    # -- steps 1–3 -----------------------------------------------------------------------
+
+    async def read(self, request: Request, cap: int) -> bytes | bytearray:
+        length = request.headers.get("content-length")
+        too_large = _RefusedError(Answer(413, {"error": ERROR_TOO_LARGE}), {"Connection": "close"})
+        if length is not None:
+            if not length.isdigit():
+                raise _RefusedError(_invalid({"body": "Invalid Content-Length"}))
+            if int(length) > cap:
+                raise too_large
+        raw = bytearray()
+        async for chunk in request.stream():
+            raw += chunk
+            if len(raw) > cap:
+                raise too_large
+        return raw
+
+    @staticmethod
+    def parse(raw: bytes | bytearray) -> dict[str, Any]:
+        try:
+            data = json.loads(raw, parse_constant=_reject_constant)
+        except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity
+            raise _RefusedError(_invalid({"body": "Malformed JSON"})) from None
+        if not isinstance(data, dict):
+            raise _RefusedError(_invalid({"body": "Expected a JSON object"}))
+        return data
+
+    async def user(self, data: dict[str, Any]) -> uuid.UUID:
+        key = data.get("api_key")
+        if key is None:
+            raise _RefusedError(Answer(401, {"error": ERROR_AUTH_REQUIRED}))
+        if not well_formed(key):
+            raise _RefusedError(Answer(401, {"error": ERROR_INVALID_KEY}))
+        digest = key_hash(key)
+        await self._refresh_keys()
+        user_id = self.keys.get(digest)
+        if user_id is None:
+            user_id, epoch = await self.db.run(
+                lambda conn: (store.user_by_key_hash(conn, digest), store.key_epoch(conn))
+            )
+            if user_id is None:
+                raise _RefusedError(Answer(401, {"error": ERROR_INVALID_KEY}))
+            self.keys.put(digest, user_id, epoch)
+        return user_id
+
+    async def _refresh_keys(self) -> None:
+        # SQLite: data_version moves only when another connection committed (a key
+        # added or rotated by the CLI), so the epoch is read only then.  PostgreSQL:
+        # read the epoch every time (one indexed row) — no cheaper signal exists.
+        version = self.db.data_version()
+        if version is not None and version == self._data_version:
+            return
+        epoch = await self.db.run(store.key_epoch)
+        self.keys.sync_epoch(epoch)
+        self._data_version = version
+
+    # -- steps 4–7 -----------------------------------------------------------------------
+
+    def idempotency_key(self, request: Request, data: dict[str, Any]) -> str | None:
+        header = request.headers.get(IDEMPOTENCY_HEADER)
+        if header is not None:
+            if not 1 <= len(header) <= 200:
+                raise _RefusedError(_invalid({IDEMPOTENCY_HEADER: "Must be 1 to 200 characters"}))
+            return header
+        event_id = data.get("event_id")
+        # A malformed event_id is left to validation (400), never used as a key.
+        if isinstance(event_id, str) and 1 <= len(event_id) <= 200:
+            return event_id
+        return None
+
+    async def replay(
+        self, user_id: uuid.UUID, key: str, endpoint: str, bucket: str
+    ) -> Response | None:
+        found = await self.db.run(lambda conn: store.idempotent_answer(conn, user_id, key))
+        if found is None:
+            return None
+        first_endpoint, answer = found
+        headers = self.limiter.peek(user_id, bucket).headers()
+        if first_endpoint != endpoint:
+            message = f"Already used for {first_endpoint}"
+            return _json(400, _invalid({IDEMPOTENCY_HEADER: message}).body, headers)
+        return _json(answer.status, answer.body, headers)
+
+    def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
+        return self._job_owner.get(job_id)
+
+    def remember_owners(self, owners: dict[uuid.UUID, uuid.UUID]) -> None:
+        if len(self._job_owner) > _JOB_OWNER_CACHE_MAX:
+            self._job_owner.clear()
+        self._job_owner.update(owners)
+
+    async def handle(
+        self,
+        request: Request,
+        *,
+        endpoint: str,
+        model: FastValidator[M],
+        bucket: str,
+        cap: int,
+        cost: Callable[[M], int],
+        write: Callable[[Any, uuid.UUID, M, datetime], Answer],
+    ) -> Response:
+        headers: dict[str, str] = {}
+        try:
+            raw = await self.read(request, cap)
+            # A body the native validator accepts is well-formed JSON and valid, so
+            # steps 2 and 5 cannot refuse it: only the key's steps are left.  Any
+            # other body takes the original steps, which word the refusal.
+            body: M | None = model.validate(raw)
+            data = _credentials(body) if body is not None else self.parse(raw)
+            user_id = await self.user(data)
+            headers = self.limiter.peek(user_id, bucket).headers()
+            idem = self.idempotency_key(request, data)
+            if idem is not None:
+                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                if replayed is not None:
+                    return replayed
+            if body is None:
+                try:
+                    body = model.model.model_validate(data)
+                except ValidationError as exc:
+                    raise _RefusedError(_invalid(_details(exc)), headers) from None
+            decision = self.limiter.hit(user_id, bucket, cost(body))
+            headers = decision.headers()
+            if not decision.allowed:
+                return _rate_limited(decision)
+            now = datetime.now(UTC)
+
+            def transaction(conn: Any) -> Answer:
+                answer = write(conn, user_id, body, now)
+                if idem is not None and answer.status == 200:
+                    store.remember_answer(conn, user_id, idem, endpoint, answer, now)
+                return answer
+
+            try:
+                answer = await self.db.run(transaction)
+            except JobError as exc:
+                answer = exc.answer
+            except sa.exc.IntegrityError:
+                if idem is None:
+                    raise
+                # A concurrent request with the same key committed first: replay it.
+                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                if replayed is None:
+                    raise
+                return replayed
+            return _json(answer.status, answer.body, headers)
+        except _RefusedError as refused:
+            return _json(refused.answer.status, refused.answer.body, headers | refused.headers)
+
+    # -- the writes ----------------------------------------------------------------------
+
+    def _check_samples_jobs(self, conn: Any, user_id: uuid.UUID, wanted: set[uuid.UUID]) -> None:
+        if not wanted:
+            return
+        owners = {job: owner for job in wanted if (owner := self.owner_known(job)) is not None}
+        missing = wanted - owners.keys()
+        if missing:
+            found = store.job_owners(conn, missing)
+            self.remember_owners(found)
+            owners.update(found)
+        store.check_jobs(owners, wanted, user_id)
+
+    def write_sample(self, conn: Any, user_id: uuid.UUID, body: Telemetry, now: datetime) -> Answer:
+        if body.job_id is not None:
+            self._check_samples_jobs(conn, user_id, {uuid.UUID(body.job_id)})
+        store.insert_samples(conn, user_id, [body], now)
+        return Answer(200, {"success": True})
+
+    def write_batch(
+        self, conn: Any, user_id: uuid.UUID, body: TelemetryBatch, now: datetime
+    ) -> Answer:
+        # Parse each distinct job id once: a batch's samples mostly share one job.
+        job_ids = {s.job_id for s in body.samples}
+        wanted = {uuid.UUID(job) for job in job_ids if job is not None}
+        self._check_samples_jobs(conn, user_id, wanted)
+        store.insert_samples(conn, user_id, body.samples, now)
+        return Answer(200, {"success": True, "accepted": len(body.samples)})
+
+    def write_start(self, conn: Any, user_id: uuid.UUID, body: JobStart, now: datetime) -> Answer:
+        answer = store.start_job(conn, user_id, body, now)
+        self.remember_owners({uuid.UUID(answer.body["job"]["id"]): user_id})
+        return answer
+
+
+def _reject_constant(name: str) -> Any:
+    # JSON has no NaN or Infinity; Python's parser would accept them.
+    raise ValueError(f"{name} is not JSON")
+
+
+def _credentials(body: BaseModel) -> dict[str, Any]:
+    # What steps 3 and 4 read from a body: every request model has both fields
+    # (event_id None when absent, as ``data.get`` gives for a parsed body).
+    return {"api_key": getattr(body, "api_key", None), "event_id": getattr(body, "event_id", None)}
+
+
+def _rate_limited(decision: Decision) -> Response:
+    body = {"error": ERROR_RATE_LIMITED, "retry_after": decision.retry_after_s}
+    return _json(429, body, decision.headers())
+
+
+def _one(_: BaseModel) -> int:
+    return 1
+
+
+def create_app(
+    db_url: str,
+    *,
+    limits: Limits | None = None,
+    clock: Clock = time.time,
+) -> FastAPI:
+    """The reference server on ``db_url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
+
+    The schema is migrated here, before the app is returned.  ``limits`` scales the
+    per-user rate limits (tests use small ones); ``clock`` (Unix seconds) drives the
+    rate limiter, so tests can slide the window without sleeping.
+    """
+    server = _Server(db_url, limits or Limits(), clock)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        server.db.close()
+
+    app = FastAPI(
+        title="RoadMaster reference server",
+        version=_version(),
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.server = server
+    # Built once: rewriting a model's schema takes milliseconds.
+    telemetry_model = FastValidator(Telemetry)
+    batch_model = FastValidator(TelemetryBatch)
+    start_model = FastValidator(JobStart)
+    complete_model = FastValidator(JobComplete)
+    cancel_model = FastValidator(JobCancel)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> Response:
+        message = "Not found" if exc.status_code == 404 else str(exc.detail)
+        return _json(exc.status_code, {"error": message})
+
+    @app.exception_handler(Exception)
+    async def _crash(_request: Request, exc: Exception) -> Response:
+        log.exception("request failed", exc_info=exc)
+        return _json(500, {"error": "Internal server error"})
+
+    @app.get("/api/health")
+    async def health() -> Response:
+        body = {
+            "status": "ok",
+            "version": _version(),
+            "features": list(FEATURES),
+            "max_batch_samples": MAX_BATCH_SAMPLES,
+        }
+        return _json(200, body)
+
+    @app.post("/api/telemetry")
+    async def telemetry(request: Request) -> Response:
+        return await server.handle(
+            request,
+            endpoint="/api/telemetry",
+            model=telemetry_model,
+            bucket=TELEMETRY,
+            cap=MAX_BODY_BYTES,
+            cost=_one,
+            write=server.write_sample,
+        )
+
+    @app.post("/api/telemetry/batch")
+    async def telemetry_batch(request: Request) -> Response:
+        return await server.handle(
+            request,
+            endpoint="/api/telemetry/batch",
+            model=batch_model,
+            bucket=TELEMETRY,
+            cap=MAX_BATCH_BODY_BYTES,
+            cost=lambda body: len(body.samples),
+            write=server.write_batch,
+        )
+
+    @app.post("/api/jobs/start")
+    async def jobs_start(request: Request) -> Response:
+        return await server.handle(
+            request,
+            endpoint="/api/jobs/start",
+            model=start_model,
+            bucket=JOBS,
+            cap=MAX_BODY_BYTES,
+            cost=_one,
+            write=server.write_start,
+        )
+
+    @app.post("/api/jobs/complete")
+    async def jobs_complete(request: Request) -> Response:
+        return await server.handle(
+            request,
+            endpoint="/api/jobs/complete",
+            model=complete_model,
+            bucket=JOBS,
+            cap=MAX_BODY_BYTES,
+            cost=_one,
+            write=store.complete_job,
+        )
+
+    @app.post("/api/jobs/cancel")
+    async def jobs_cancel(request: Request) -> Response:
+        return await server.handle(
+            request,
+            endpoint="/api/jobs/cancel",
+            model=cancel_model,
+            bucket=JOBS,
+            cap=MAX_BODY_BYTES,
+            cost=_one,
+            write=store.cancel_job,
+        )
+
+    return app

@@ -1,0 +1,1 @@
+"""Alembic scripts of the reference server's own schema (separate from the app's)."""

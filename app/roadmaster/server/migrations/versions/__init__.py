@@ -1,0 +1,1 @@
+"""Revisions of the reference server schema."""

@@ -1,0 +1,642 @@
+"""The sync worker: drains the outbox to the cloud on its own thread.
+
+One worker per data directory (its process holds the directory's lock).  It owns an
+``httpx.Client`` and its own database connection; every write it makes is a short
+transaction, so the capture thread is never kept waiting.
+
+Order: rows go out in outbox order (``id``).  A job's start goes first; its server
+id is stored (``jobs.server_id``) together with the acknowledgement, and only then
+are the job's samples and completion sent, with that id.
+
+Claims: the worker claims a run of rows (state ``in_flight``) and sends it as a
+sequence of requests — consecutive samples as one batch where the server has the
+batch extension, else one request per row.  A request whose answer was lost (the
+connection dropped, a 5xx) may have been stored: its rows stay claimed and the very
+same request is sent again, with the same idempotency key, after a backoff — also
+after a crash or a kill, since claimed rows are resent first, grouped as before.
+Without the server's idempotency extension such a retry can store a sample (or a
+job) twice: the plain contract offers no way to tell "stored, reply lost" from "not
+stored".
+
+Outcomes: 2xx done; 400/403/404/413 dead (the server's reason kept; the rest flows);
+401 pauses until the key changes (nothing dropped); 429 waits ``Retry-After``;
+network errors and 5xx back off exponentially with jitter.  Requests are paced by
+the server's ``X-RateLimit-*`` headers (a token bucket at the hosted limits when
+there are none), so a long backlog drains at the allowed rate.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final, Protocol
+
+import pydantic
+import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine
+
+from roadmaster.storage import outbox as ob
+from roadmaster.storage.engine import WRITER
+from roadmaster.storage.outbox import OutboxRow
+from roadmaster.storage.tables import settings
+from roadmaster.sync import contract
+from roadmaster.sync.client import (
+    JOB_CANCEL,
+    JOB_COMPLETE,
+    JOB_START,
+    PLAIN,
+    TELEMETRY,
+    TELEMETRY_BATCH,
+    CloudClient,
+    OfflineError,
+    Outcome,
+    Reply,
+    ServerInfo,
+)
+from roadmaster.sync.config import ApiKey
+from roadmaster.sync.errors import SyncBlockedError
+from roadmaster.sync.pacing import Backoff, Pacer, TokenBucket
+from roadmaster.sync.records import BadRecordError, BodyBuilder
+
+log = logging.getLogger(__name__)
+
+STATUS_SETTING: Final = "sync_status"
+CANCEL_NOTE: Final = "recorded locally only: the server has no cancel endpoint"
+DONE_KEPT_DAYS: Final = 7
+
+
+class SyncClock(Protocol):
+    """Time for the worker; tests pass a fake that never really waits."""
+
+    def monotonic(self) -> float: ...
+
+    def wall(self) -> datetime: ...
+
+    def wait(self, seconds: float, wake: threading.Event) -> bool:
+        """Wait up to ``seconds`` or until ``wake`` is set; True if woken."""
+        ...
+
+
+class RealClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def wall(self) -> datetime:
+        return datetime.now(UTC)
+
+    def wait(self, seconds: float, wake: threading.Event) -> bool:
+        return wake.wait(max(0.0, seconds))
+
+
+class SyncState(enum.StrEnum):
+    IDLE = "idle"  # everything sent
+    SENDING = "sending"
+    PACING = "pacing"  # waiting for the rate limit to allow the next request
+    RATE_LIMITED = "rate_limited"  # got a 429, waiting Retry-After
+    OFFLINE = "offline"  # network error or 5xx, backing off
+    UNAUTHORIZED = "unauthorized"  # 401: waiting for a new key
+    NO_KEY = "no_key"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class HostedLimits:
+    """The local fallback pace when a server sends no rate headers (the hosted
+    service's limits), and the burst each bucket may spend at once."""
+
+    telemetry_per_hour: int = contract.TELEMETRY_PER_HOUR
+    jobs_per_hour: int = contract.JOBS_PER_HOUR
+    telemetry_burst: int = 60
+    jobs_burst: int = 5
+
+
+@dataclass(frozen=True, slots=True)
+class SyncStatus:
+    """A snapshot for other threads (UI, status bar): an immutable value."""
+
+    state: SyncState = SyncState.IDLE
+    last_error: str | None = None
+    server: ServerInfo | None = None
+
+
+@dataclass(slots=True)
+class SyncStats:
+    requests: int = 0
+    rows_sent: int = 0
+    rows_dead: int = 0
+    rate_limited: int = 0  # 429 answers received
+    failures: int = 0  # network errors and 5xx
+
+
+@dataclass(slots=True)
+class _Group:
+    kind: str
+    rows: list[OutboxRow]
+    batch: bool = False
+
+    @property
+    def ids(self) -> list[int]:
+        return [r.id for r in self.rows]
+
+
+class _BlockedError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+KeyProvider = Callable[[], ApiKey | None]
+
+
+@dataclass(slots=True)
+class SyncWorker:
+    """See the module docstring.  ``start()``/``stop()`` for the thread; ``drain()``
+    runs on the caller's thread until the queue is empty (``roadmaster sync``)."""
+
+    engine: Engine
+    client: CloudClient
+    key_provider: KeyProvider
+    clock: SyncClock = field(default_factory=RealClock)
+    rng: random.Random = field(default_factory=random.Random)
+    batch_size: int = 500
+    claim_size: int = 2000
+    limits: HostedLimits = field(default_factory=HostedLimits)
+    key_poll_s: float = 2.0
+    idle_poll_s: float = 1.0
+    #: ``drain(once=True)`` gives up after this many network failures in a row.
+    max_offline_failures: int = 4
+
+    status: SyncStatus = field(default_factory=SyncStatus)
+    stats: SyncStats = field(default_factory=SyncStats)
+    _wake: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+    _conn: Connection | None = None
+    _server: ServerInfo | None = None
+    _builder: BodyBuilder = field(default_factory=BodyBuilder)
+    _claim: list[OutboxRow] = field(default_factory=list)
+    _claim_loaded: bool = False
+    _server_ids: dict[int, str] = field(default_factory=dict)
+    _single_ids: set[int] = field(default_factory=set)
+    _paused_key: ApiKey | None = None
+    _resume_at: float = 0.0
+    _offline_failures: int = 0
+    _backoff: Backoff | None = None
+    _pacers: dict[str, Pacer] = field(default_factory=dict)
+    _flush_deadline: float | None = None
+    _saved_status: tuple[str, str | None] | None = None
+    _last_error: tuple[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        self._backoff = Backoff(rng=self.rng)
+        lim = self.limits
+        self._pacers = {
+            "telemetry": Pacer(
+                TokenBucket(lim.telemetry_per_hour / 3600.0, float(lim.telemetry_burst))
+            ),
+            "jobs": Pacer(TokenBucket(lim.jobs_per_hour / 3600.0, float(lim.jobs_burst))),
+        }
+
+    # --- control (any thread) ----------------------------------------------------------
+
+    def start(self) -> None:
+        """Run on a daemon thread until :meth:`stop`."""
+        if self._thread is not None:
+            raise RuntimeError("the sync worker is already running")
+        self._thread = threading.Thread(target=self._thread_main, name="sync", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        """New rows were committed: look now rather than at the next poll."""
+        self._wake.set()
+
+    def stop(self, flush_timeout_s: float = 5.0) -> bool:
+        """Give the worker up to ``flush_timeout_s`` to send what is queued, then stop
+        it and wait for it.  True if it ended in time; rows not sent stay queued."""
+        self._flush_deadline = self.clock.monotonic() + flush_timeout_s
+        self._stop.set()
+        self._wake.set()
+        if self._thread is None:
+            return True
+        self._thread.join(flush_timeout_s + 5.0)
+        return not self._thread.is_alive()
+
+    # --- running -----------------------------------------------------------------------
+
+    def drain(self, *, once: bool = True) -> SyncStats:
+        """Send until the queue is empty, on this thread.  ``once``: raise
+        :class:`SyncBlockedError` (one line, what to do) when blocked — no key, a refused
+        key, or the server unreachable ``max_offline_failures`` times in a row.
+        Without ``once`` it waits those out (Ctrl-C to stop)."""
+        try:
+            while True:
+                try:
+                    delay = self._step()
+                except _BlockedError as blocked:
+                    if once:
+                        raise SyncBlockedError(blocked.reason) from None
+                    delay = self.key_poll_s
+                if delay is None:
+                    return self.stats
+                if once and self._offline_failures >= self.max_offline_failures:
+                    raise SyncBlockedError(
+                        f"Can't reach {self.client.base_url}: {self.status.last_error}. "
+                        "Check the connection and the server URL (--server); everything "
+                        "stays queued."
+                    )
+                self._sleep(delay)
+        finally:
+            self._close()
+
+    def _thread_main(self) -> None:
+        try:
+            while True:
+                try:
+                    delay = self._step()
+                except _BlockedError:
+                    delay = self.key_poll_s
+                if self._stop.is_set() and self._should_exit(delay):
+                    break
+                if delay is None:
+                    delay = self.idle_poll_s
+                if self._flush_deadline is not None and self._stop.is_set():
+                    delay = min(delay, max(0.0, self._flush_deadline - self.clock.monotonic()))
+                self._sleep(delay)
+        except Exception:
+            # A bug: say so, keep the data (rows stay queued), and let capture go on.
+            log.exception("the sync worker stopped on an unexpected error")
+        finally:
+            self._close()
+
+    def _should_exit(self, delay: float | None) -> bool:
+        if delay is None:  # queue empty
+            return True
+        blocked = self.status.state in (
+            SyncState.OFFLINE,
+            SyncState.UNAUTHORIZED,
+            SyncState.NO_KEY,
+            SyncState.RATE_LIMITED,
+        )
+        past = self._flush_deadline is None or self.clock.monotonic() >= self._flush_deadline
+        return blocked or past
+
+    def _sleep(self, seconds: float) -> None:
+        if seconds > 0:
+            self.clock.wait(seconds, self._wake)
+
+    def _close(self) -> None:
+        self._set_state(SyncState.STOPPED if self._stop.is_set() else self.status.state)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        self.client.close()
+
+    # --- one step ----------------------------------------------------------------------
+
+    def _db(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect().execution_options(**WRITER)
+        return self._conn
+
+    def _step(self) -> float | None:
+        """Do one thing; return the seconds to wait before the next step, or None when
+        the queue is empty."""
+        key = self.key_provider()
+        if key is None:
+            self._set_state(SyncState.NO_KEY, "no API key")
+            raise _BlockedError(
+                "No RoadMaster API key: set one with `roadmaster sync --set-key` or "
+                "ROADMASTER_API_KEY."
+            )
+        if self._paused_key is not None:
+            if key == self._paused_key:
+                raise _BlockedError(
+                    f"The server refused the API key {key} (401). Copy the current key "
+                    "from the dashboard and set it with `roadmaster sync --set-key` or "
+                    "ROADMASTER_API_KEY; nothing was dropped."
+                )
+            log.info("the API key changed: sync resumes")
+            self._paused_key = None
+        now = self.clock.monotonic()
+        if now < self._resume_at:
+            return self._resume_at - now
+        if self._server is None:
+            self._discover()
+            if self._server is None:
+                return self._resume_at - self.clock.monotonic()
+        if not self._claim:
+            self._claim_more()
+            if not self._claim:
+                self._set_state(SyncState.IDLE, self.status.last_error)
+                return None
+        return self._send_next(key)
+
+    def _discover(self) -> None:
+        try:
+            server = self.client.health()
+        except OfflineError as exc:
+            self._failed(exc.reason)
+            return
+        self._server = server
+        self._offline_failures = 0
+        self._builder = BodyBuilder(
+            client_timestamps=server.has(contract.FEATURE_CLIENT_TIMESTAMPS)
+        )
+        self.status = replace(self.status, server=server)
+        log.info(
+            "syncing to %s (%s)",
+            self.client.base_url,
+            ", ".join(sorted(server.features)) or "plain contract",
+        )
+
+    def _claim_more(self) -> None:
+        conn = self._db()
+        if not self._claim_loaded:
+            self._claim_loaded = True
+            ob.prune_done(conn, before=self.clock.wall() - timedelta(days=DONE_KEPT_DAYS))
+            # Rows a crash left claimed: resent first, grouped as before (see module doc).
+            self._claim = ob.claimed_rows(conn)
+            if self._claim:
+                log.info("resending %d rows left in flight", len(self._claim))
+                return
+        self._wake.clear()  # a commit after this point wakes the next wait at once
+        self._claim = ob.claim_batch(conn, now=self.clock.wall(), limit=self.claim_size)
+
+    def _batch_limit(self) -> int:
+        server = self._server or PLAIN
+        if not server.has(contract.FEATURE_BATCH):
+            return 1
+        limit = min(self.batch_size, contract.MAX_BATCH_SAMPLES)
+        if server.max_batch_samples:
+            limit = min(limit, server.max_batch_samples)
+        return max(1, limit)
+
+    def _next_group(self) -> _Group:
+        head = self._claim[0]
+        if head.kind != "telemetry":
+            return _Group(head.kind, [head])
+        limit = 1 if head.id in self._single_ids else self._batch_limit()
+        rows = [head]
+        for row in self._claim[1:limit]:
+            if row.kind != "telemetry" or row.id in self._single_ids:
+                break
+            rows.append(row)
+        return _Group("telemetry", rows, batch=limit > 1)
+
+    def _server_job(self, row: OutboxRow) -> str | None:
+        if row.job_id is None:
+            return None
+        return self._server_ids.get(row.job_id) or row.server_job_id
+
+    def _unmapped_reason(self, row: OutboxRow) -> str:
+        assert row.job_id is not None
+        with self._db().begin():
+            state = ob.job_start_state(self._db(), row.job_id)
+        if state == "dead":
+            return "not sent: the server refused this job's start (see its job_start row)"
+        return f"not sent: the job's start was never acknowledged (start row: {state or 'none'})"
+
+    def _send_next(self, key: ApiKey) -> float:
+        group = self._next_group()
+        # Rows that cannot go: no server id for their job, or an unreadable payload.
+        bodies: list[dict[str, Any]] = []
+        sendable: list[OutboxRow] = []
+        for row in group.rows:
+            try:
+                body = self._body(row)
+            except _DeadLetterError as dead:
+                self._dead([row], dead.reason)
+                continue
+            if body is None:  # nothing to send (cancel on a plain server)
+                self._done([row], note=CANCEL_NOTE)
+                continue
+            bodies.append(body)
+            sendable.append(row)
+        if not sendable:
+            return 0.0
+        group = replace(group, rows=sendable)
+        bucket = "telemetry" if group.kind == "telemetry" else "jobs"
+        pacer = self._pacers[bucket]
+        now = self.clock.monotonic()
+        wait = pacer.delay(len(sendable), now)
+        if wait > 0:
+            self._set_state(SyncState.PACING, self.status.last_error)
+            return wait
+        path, body, idem = self._request(group, bodies)
+        self._set_state(SyncState.SENDING, self.status.last_error)
+        self.stats.requests += 1
+        try:
+            reply = self.client.post(path, body, key, idempotency_key=idem)
+        except OfflineError as exc:
+            self._failed(exc.reason, group.ids)
+            return self._resume_at - self.clock.monotonic()
+        now = self.clock.monotonic()
+        pacer.sent(len(sendable), now)
+        pacer.observe(reply.rate, now)
+        return self._handle(group, reply, key)
+
+    def _body(self, row: OutboxRow) -> dict[str, Any] | None:
+        try:
+            if row.kind == "telemetry":
+                return self._builder.telemetry(row, self._mapped(row, optional=True))
+            if row.kind == "job_start":
+                return self._builder.job_start(row)
+            server_id = self._mapped(row, optional=False)
+            assert server_id is not None
+            if row.kind == "job_cancel" and not (self._server or PLAIN).has(
+                contract.FEATURE_CANCEL
+            ):
+                return None
+            return self._builder.job_end(row, server_id)
+        except BadRecordError as exc:
+            raise _DeadLetterError(str(exc)) from None
+
+    def _mapped(self, row: OutboxRow, *, optional: bool) -> str | None:
+        server_id = self._server_job(row)
+        if server_id is None and (row.job_id is not None or not optional):
+            raise _DeadLetterError(self._unmapped_reason(row) if row.job_id else "no job")
+        return server_id
+
+    def _request(
+        self, group: _Group, bodies: list[dict[str, Any]]
+    ) -> tuple[str, dict[str, Any], str | None]:
+        idem_enabled = (self._server or PLAIN).has(contract.FEATURE_IDEMPOTENCY)
+        if group.kind == "telemetry" and group.batch:
+            digest = hashlib.sha256(",".join(r.event_id for r in group.rows).encode()).hexdigest()
+            return TELEMETRY_BATCH, {"samples": bodies}, f"b{digest[:40]}" if idem_enabled else None
+        row = group.rows[0]
+        idem = row.event_id if idem_enabled else None
+        if group.kind == "telemetry":
+            return TELEMETRY, bodies[0], idem
+        if group.kind == "job_start":
+            return JOB_START, bodies[0], idem
+        if self._builder.is_delivery(row):
+            return JOB_COMPLETE, bodies[0], idem
+        return JOB_CANCEL, bodies[0], idem
+
+    def _handle(self, group: _Group, reply: Reply, key: ApiKey) -> float:
+        outcome = reply.outcome
+        if outcome is Outcome.OK:
+            return self._succeeded(group, reply)
+        if outcome is Outcome.REJECTED:
+            if group.batch and len(group.rows) > 1:
+                # The batch is all-or-nothing: find the culprit one sample at a time.
+                log.warning(
+                    "a batch of %d was refused; sending it sample by sample", len(group.rows)
+                )
+                self._single_ids.update(group.ids)
+                return 0.0
+            self._dead(group.rows, reply.reason)
+            return 0.0
+        if outcome is Outcome.UNAUTHORIZED:
+            self._paused_key = key
+            self._note(group.ids, reply.reason)
+            self._set_state(SyncState.UNAUTHORIZED, reply.reason)
+            log.warning("the server refused the API key %s: sync paused until it changes", key)
+            raise _BlockedError(
+                f"The server refused the API key {key} (401). Set the current key with "
+                "`roadmaster sync --set-key` or ROADMASTER_API_KEY; nothing was dropped."
+            )
+        if outcome is Outcome.RATE_LIMITED:
+            self.stats.rate_limited += 1
+            bucket = "telemetry" if group.kind == "telemetry" else "jobs"
+            wait = reply.retry_after_s
+            if wait is None:
+                wait = reply.rate.reset_in_s
+            if wait is None:
+                assert self._backoff is not None
+                wait = self._backoff.next_delay()
+            now = self.clock.monotonic()
+            self._pacers[bucket].block(wait, now)
+            self._note(group.ids, reply.reason)
+            self._set_state(SyncState.RATE_LIMITED, reply.reason)
+            return wait
+        if outcome is Outcome.NO_ENDPOINT:
+            # The server lost an extension (downgraded?): ask again what it supports.
+            log.warning("%s: the server no longer has this endpoint", reply.reason)
+            self._server = None
+            return 0.0
+        self._failed(reply.reason, group.ids)
+        return self._resume_at - self.clock.monotonic()
+
+    def _succeeded(self, group: _Group, reply: Reply) -> float:
+        assert self._backoff is not None
+        self._backoff.reset()
+        self._offline_failures = 0
+        if group.kind == "job_start":
+            row = group.rows[0]
+            try:
+                server_id = contract.JobStarted.model_validate(reply.body).job.id
+            except pydantic.ValidationError:
+                self._failed(f"HTTP {reply.status}: job start answer without a job id", group.ids)
+                return self._resume_at - self.clock.monotonic()
+            assert row.job_id is not None
+            self._server_ids[row.job_id] = server_id
+            self._done(group.rows, server_job=(row.job_id, server_id))
+        else:
+            self._done(group.rows)
+        self.stats.rows_sent += len(group.rows)
+        if self.status.state is not SyncState.SENDING or self.status.last_error is not None:
+            self._set_state(SyncState.SENDING, None)
+        return 0.0
+
+    # --- bookkeeping -------------------------------------------------------------------
+
+    def _forget(self, ids: list[int]) -> None:
+        gone = set(ids)
+        self._claim = [r for r in self._claim if r.id not in gone]
+        self._single_ids -= gone
+
+    def _done(
+        self,
+        rows: list[OutboxRow],
+        *,
+        note: str | None = None,
+        server_job: tuple[int, str] | None = None,
+    ) -> None:
+        ids = [r.id for r in rows]
+        ob.mark_done(self._db(), ids, note=note, server_job=server_job)
+        self._forget(ids)
+
+    def _dead(self, rows: list[OutboxRow], reason: str) -> None:
+        ids = [r.id for r in rows]
+        ob.mark_dead(self._db(), ids, reason=reason)
+        self._forget(ids)
+        self.stats.rows_dead += len(ids)
+        log.warning("outbox rows %s refused for good: %s", _id_text(ids), reason)
+
+    def _note(self, ids: list[int], error: str) -> None:
+        # Still claimed: the same request goes again (see the module docstring).
+        ob.mark_retry(self._db(), ids, error=error, next_attempt_at=None, keep_claimed=True)
+
+    def _failed(self, reason: str, ids: list[int] | None = None) -> None:
+        assert self._backoff is not None
+        delay = self._backoff.next_delay()
+        self._resume_at = self.clock.monotonic() + delay
+        self._offline_failures += 1
+        self.stats.failures += 1
+        if ids:
+            ob.mark_retry(
+                self._db(),
+                ids,
+                error=reason,
+                next_attempt_at=self.clock.wall() + timedelta(seconds=delay),
+                keep_claimed=True,
+            )
+        if reason.startswith("cannot connect") or reason.startswith("connection lost"):
+            self._server = None  # ask again what it supports once it is back
+        log.info("sync: %s; retrying in %.1f s", reason, delay)
+        self._set_state(SyncState.OFFLINE, reason)
+
+    def _set_state(self, state: SyncState, error: str | None = None) -> None:
+        self.status = replace(self.status, state=state, last_error=error)
+        # Saved for `roadmaster status` only when something a user would care about
+        # changed: not for every switch between sending and pacing.
+        active = state in (SyncState.SENDING, SyncState.PACING, SyncState.IDLE)
+        saved = ("active" if active else state.value, error)
+        if saved == self._saved_status:
+            return
+        self._saved_status = saved
+        now = self.clock.wall()
+        if error is not None:
+            self._last_error = (error, now.isoformat())
+        value = {
+            "state": state.value,
+            "error": error,  # the current problem (None: syncing fine)
+            "last_error": self._last_error[0] if self._last_error else None,
+            "last_error_at": self._last_error[1] if self._last_error else None,
+            "at": now.isoformat(),
+        }
+        try:
+            conn = self._db()
+            with conn.begin():
+                stmt = sqlite_insert(settings).values(
+                    key=STATUS_SETTING, value=value, updated_at=now
+                )
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["key"], set_={"value": value, "updated_at": now}
+                    )
+                )
+        except sa.exc.OperationalError as exc:
+            log.warning("could not save the sync status (%s)", type(exc).__name__)
+
+
+class _DeadLetterError(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _id_text(ids: list[int]) -> str:
+    if len(ids) <= 3:
+        return ", ".join(map(str, ids))
+    return f"{ids[0]}…{ids[-1]} ({len(ids)} rows)"

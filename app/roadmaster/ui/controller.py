@@ -1,0 +1,578 @@
+"""The application controller: owns the capture thread, the sync worker, the pool
+tasks and the GUI's one timer, and decides what every view shows.
+
+It lives on the GUI thread.  Background threads reach it only through the
+:class:`~roadmaster.ui.bridge.CoreBridge`; views only get immutable view models
+(:mod:`roadmaster.ui.present`) through its signals, and tell it which of them are
+visible (:meth:`set_view_active`) so nothing is computed for a hidden window.
+
+Part B's overlay and tray are built on this API: ``Overlay(controller)`` listens to
+``dashboard_changed`` / ``job_changed`` / ``status_changed`` and calls
+``set_view_active("overlay", visible)``; ``TrayIcon(app_controller)`` uses
+``status_changed``, ``notification_posted`` and the command methods (``show_main_window``,
+``toggle_overlay``, ``sync_now``, ``open_settings``, ``quit``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from array import array
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+
+from roadmaster.jobs.events import (
+    Event,
+    Fined,
+    GameConnected,
+    GameDisconnected,
+    JobAbandoned,
+    JobCancelled,
+    JobDelivered,
+    JobStarted,
+    RefuelPaid,
+    Sample,
+    TollPaid,
+    Transport,
+)
+from roadmaster.telemetry.frame import Game
+from roadmaster.telemetry.source import Source
+from roadmaster.telemetry.status import Reading
+from roadmaster.ui import present
+from roadmaster.ui.bridge import CoreBridge
+from roadmaster.ui.capture_service import CaptureProgress, CaptureService
+from roadmaster.ui.cloud import CloudWiring, wire_cloud
+from roadmaster.ui.tasks import TaskRunner
+from roadmaster.ui.ticks import TICKS, TickStats
+from roadmaster.units import UnitPreference, UnitSystem, currency_for, format_money
+
+log = logging.getLogger(__name__)
+
+ACTIVE_INTERVAL_MS = 33  # ~30 Hz while a live view is visible
+IDLE_INTERVAL_MS = 1000  # status only (tray tooltip, status bar) while all are hidden
+OUTBOX_POLL_MS = 5000
+SHUTDOWN_TIMEOUT_S = 10.0
+TASKS_TIMEOUT_MS = 2000
+# Views fed by this timer at full rate.  The overlay polls latest_reading() on its
+# own timer, so it alone does not need the fast tick.
+LIVE_VIEWS = frozenset({"dashboard", "route"})
+ROUTE_INTERVAL_S = 1.0  # the map moves slowly: once a second is plenty (and cheap)
+
+
+@dataclass
+class Trail:
+    """The truck's track in plot coordinates (x east, y north = -z), appended from
+    stored samples (so it grows while the window is hidden too)."""
+
+    xs: array[float] = field(default_factory=lambda: array("d"))
+    ys: array[float] = field(default_factory=lambda: array("d"))
+
+    def add(self, x_m: float, z_m: float) -> None:
+        self.xs.append(x_m)
+        self.ys.append(-z_m)
+
+    def clear(self) -> None:
+        del self.xs[:]
+        del self.ys[:]
+
+
+@dataclass
+class RouteState:
+    """What the route view draws; ``revision`` grows on every change of the trails."""
+
+    session: Trail = field(default_factory=Trail)
+    job: Trail = field(default_factory=Trail)
+    source_xy: tuple[float, float] | None = None
+    destination_xy: tuple[float, float] | None = None
+    revision: int = 0
+    # where cities were seen (job start = source company, delivery = destination),
+    # so a destination visited before in this session is marked from the start
+    city_xy: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AppOptions:
+    """How the app was started (from the command line)."""
+
+    source_factory: Callable[[], Source]
+    data_dir: Path | None
+    demo: bool = False
+    speed: float | None = 1.0
+    unit_preference: UnitPreference = "auto"
+    sample_interval_s: float = 1.0
+    source_name: str = "the game"
+    server_url: str | None = None  # sync target outside the demo (from the settings)
+    settings: Any = None  # roadmaster.settings.Settings (the overlay and tray read it)
+
+
+class AppController(QObject):
+    """Owns the background work and decides what the views show."""
+
+    dashboard_changed = Signal(object)  # present.DashboardModel
+    job_changed = Signal(object)  # present.JobPanelModel
+    status_changed = Signal(object)  # present.StatusModel
+    position_changed = Signal(object)  # Reading with a frame, for the route view
+    notification_posted = Signal(str, str)  # title, text
+    # commands for the window layer (the tray and menus ask; the app does)
+    show_window_requested = Signal()
+    overlay_toggle_requested = Signal()
+    settings_requested = Signal()
+    quit_requested = Signal()
+    dashboard_toggle_requested = Signal()
+    click_through_toggle_requested = Signal()
+
+    def __init__(
+        self,
+        options: AppOptions,
+        parent: QObject | None = None,
+        *,
+        ticks: TickStats = TICKS,
+    ) -> None:
+        super().__init__(parent)
+        self.options = options
+        self.ticks = ticks
+        self.bridge = CoreBridge(self)
+        self.tasks = TaskRunner(self)
+        self.capture = CaptureService(
+            source_factory=options.source_factory,
+            data_dir=options.data_dir,
+            publisher=self.bridge,
+            speed=options.speed,
+            sample_interval_s=options.sample_interval_s,
+        )
+        self.unit_preference: UnitPreference = options.unit_preference
+        self.settings: Any = options.settings
+        self.route = RouteState()
+        self.sync_worker: Any = None  # set once roadmaster.ui.cloud has started it
+        self.cloud: CloudWiring | None = None
+        if options.demo or options.server_url:
+            wire_cloud(
+                self.capture,
+                demo=options.demo,
+                data_dir=options.data_dir,
+                server_url=options.server_url,
+                on_started=self.bridge.publish_cloud_started,
+            )
+        self._engine: Any = None
+        self._active: set[str] = set()
+        self._reading: Reading | None = None
+        self._game = Game.UNKNOWN
+        self._consumption = present.ConsumptionMeter()
+        self._progress = CaptureProgress(job=None, hos=None, game_time_min=None)
+        self._capture_running = False
+        self._capture_problem = ""
+        self._last_job = ""
+        self._sync_status: object | None = None
+        self._outbox_counts = (0, 0)
+        self._dashboard: present.DashboardModel | None = None
+        self._job_model: present.JobPanelModel | None = None
+        self._status: present.StatusModel | None = None
+        self._shut_down = False
+        self._route_at = 0.0
+
+        self._timer = QTimer(self)
+        self._timer.setInterval(IDLE_INTERVAL_MS)
+        self._timer.timeout.connect(ticks.wrap("controller.tick", self.tick))
+        self._outbox_timer = QTimer(self)
+        self._outbox_timer.setInterval(OUTBOX_POLL_MS)
+        self._outbox_timer.timeout.connect(ticks.wrap("controller.outbox", self.refresh_outbox))
+
+        b = self.bridge
+        b.events_committed.connect(self._on_events)
+        b.progress_changed.connect(self._on_progress)
+        b.capture_running_changed.connect(self._on_capture_running)
+        b.problem_reported.connect(self._on_problem)
+        b.store_opened.connect(self._on_store_opened)
+        b.sync_status_changed.connect(self._on_sync_status)
+        b.cloud_started.connect(self._on_cloud_started)
+
+    # --- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start capturing (the store opens on the capture thread) and the timers."""
+        self.capture.start()
+        self._timer.start()
+        self._outbox_timer.start()
+        self._emit_status()
+        self._emit_job()
+
+    def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> bool:
+        """Stop everything in order: timers and pool reads → stop capture → (on the
+        capture thread) flush, bounded sync flush, close the database → join.
+        Returns False when a thread did not end in time (it is a daemon: the
+        process still exits, and SQLite's WAL keeps what was committed)."""
+        if self._shut_down:
+            return True
+        self._shut_down = True
+        self._timer.stop()
+        self._outbox_timer.stop()
+        # No read may start on an engine that is about to be disposed.
+        self._engine = None
+        tasks_done = self.tasks.wait(TASKS_TIMEOUT_MS)
+        self.capture.stop()
+        joined = self.capture.join(timeout_s)
+        if not joined:
+            log.error("the capture thread did not stop within %.0f s", timeout_s)
+        return joined and tasks_done
+
+    # --- what is visible ---------------------------------------------------------------
+
+    def set_view_active(self, key: str, active: bool) -> None:
+        """Views report whether they are visible; the timer runs fast only while a
+        live view is, and computes only what a visible view shows."""
+        if active:
+            self._active.add(key)
+        else:
+            self._active.discard(key)
+        fast = bool(self._active & LIVE_VIEWS)
+        self._timer.setInterval(ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
+        if active and key in LIVE_VIEWS:
+            self._dashboard = None  # a view that reappears gets a fresh model at once
+            self.tick()
+
+    def is_view_active(self, key: str) -> bool:
+        return key in self._active
+
+    # --- properties for views ----------------------------------------------------------
+
+    @property
+    def units(self) -> UnitSystem:
+        return present.units_for(self._game, self.unit_preference)
+
+    @property
+    def reading(self) -> Reading | None:
+        return self._reading
+
+    def capture_running(self) -> bool:
+        return self._capture_running
+
+    def latest_reading(self) -> Reading | None:
+        """The newest reading (a mailbox read; the overlay polls it)."""
+        return self.capture.latest()
+
+    def state_text(self) -> str:
+        """One line for the tray tooltip: game, recording, sync."""
+        s = self._status
+        return "RoadMaster" if s is None else f"{s.game} · {s.recording} · {s.sync}"
+
+    def dashboard_visible(self) -> bool:
+        return "dashboard" in self._active
+
+    def overlay_visible(self) -> bool:
+        return "overlay" in self._active
+
+    def click_through_enabled(self) -> bool:
+        return bool(self.settings is not None and self.settings.overlay.click_through)
+
+    @property
+    def dashboard(self) -> present.DashboardModel:
+        return self._dashboard or present.dashboard_model(self._reading, self.units)
+
+    @property
+    def job_model(self) -> present.JobPanelModel | None:
+        return self._job_model
+
+    @property
+    def status(self) -> present.StatusModel | None:
+        return self._status
+
+    def set_unit_preference(self, preference: UnitPreference) -> None:
+        self.unit_preference = preference
+        self._dashboard = None
+        self.tick()
+        self._emit_job()
+
+    # --- commands (menus, tray, shortcuts) ---------------------------------------------
+
+    def show_main_window(self) -> None:
+        self.show_window_requested.emit()
+
+    def toggle_dashboard(self) -> None:
+        self.dashboard_toggle_requested.emit()
+
+    def toggle_click_through(self) -> None:
+        self.click_through_toggle_requested.emit()
+
+    def start_capture(self) -> None:
+        self.capture.start()
+
+    def stop_capture(self) -> None:
+        """Ask capture to stop; the capture thread commits and closes the store."""
+        self.capture.stop()
+
+    def open_data_folder(self) -> None:
+        folder = self.options.data_dir
+        if folder is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+    def apply_settings(self, settings: Any) -> None:
+        """New settings from the dialog: take effect now, saved on a pool thread."""
+        self.settings = settings
+        self.set_unit_preference(settings.display.units)
+        from roadmaster.settings import save_settings
+
+        self.tasks.run(
+            lambda: save_settings(settings),
+            lambda _path: None,
+            lambda message: self.notification_posted.emit(
+                "Settings", f"could not be saved ({message})"
+            ),
+        )
+
+    def toggle_overlay(self) -> None:
+        self.overlay_toggle_requested.emit()
+
+    def open_settings(self) -> None:
+        self.settings_requested.emit()
+
+    def quit(self) -> None:
+        self.quit_requested.emit()
+
+    def sync_now(self) -> None:
+        """Ask the sync worker to send now (it does the HTTP on its own thread)."""
+        worker = self.sync_worker
+        if worker is None:
+            self.notification_posted.emit(
+                "Sync", "Cloud sync is not set up: jobs are kept in the local log."
+            )
+            return
+        for name in ("sync_now", "wake", "kick"):
+            method = getattr(worker, name, None)
+            if callable(method):
+                method()
+                return
+
+    # --- the tick ----------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Pull the latest reading (a mailbox read, no waiting) and update the models
+        of the visible views."""
+        worker = self.sync_worker
+        if worker is not None and worker.status is not self._sync_status:
+            self._on_sync_status(worker.status)  # the worker's status is a mailbox too
+        reading = self.capture.latest()
+        if reading is self._reading and self._dashboard is not None:
+            return
+        self._reading = reading
+        frame = reading.frame if reading is not None else None
+        if frame is not None:
+            if frame.header.game is not Game.UNKNOWN and frame.header.game is not self._game:
+                self._game = frame.header.game
+                self._emit_job()
+            self._consumption.observe(frame.truck.odometer_km, frame.truck.fuel_l)
+        if self._active & {"dashboard", "overlay"} or self._dashboard is None:
+            model = present.dashboard_model(reading, self.units, self._consumption.l_per_km)
+            if model != self._dashboard:
+                self._dashboard = model
+                self.dashboard_changed.emit(model)
+        if "route" in self._active and frame is not None:
+            now = time.monotonic()
+            if now - self._route_at >= ROUTE_INTERVAL_S:
+                self._route_at = now
+                self.position_changed.emit(reading)
+        self._emit_status()
+        if frame is not None and frame.header.game_time_min != self._progress.game_time_min:
+            self._emit_job()
+
+    # --- models ------------------------------------------------------------------------
+
+    def _emit_status(self) -> None:
+        pending, dead = self._outbox_counts
+        if self.sync_worker is None:
+            cloud = self.cloud
+            if cloud is not None and cloud.problem:
+                detail = f"Cloud sync is off: {cloud.problem}. Jobs are kept in the local log."
+            elif self.options.demo or self.options.server_url:
+                detail = "Cloud sync starts once the data file is open."
+            else:
+                detail = "Cloud sync is not set up (Settings → Cloud): jobs stay in the local log."
+            sync = present.SyncInfo(enabled=False, pending=pending, dead=dead, detail=detail)
+        else:
+            sync = present.sync_info_from(self._sync_status, pending, dead)
+        model = present.status_model(
+            self._reading,
+            capture_running=self._capture_running,
+            capture_problem=self._capture_problem,
+            job=self._progress.job,
+            sync=sync,
+        )
+        if model != self._status:
+            self._status = model
+            self.status_changed.emit(model)
+
+    def _emit_job(self) -> None:
+        reading = self._reading
+        minute = None
+        if reading is not None and reading.frame is not None:
+            minute = reading.frame.header.game_time_min
+        minute = minute if minute is not None else self._progress.game_time_min
+        model = present.job_panel_model(
+            self._progress.job, minute, self.units, self._progress.hos, self._last_job
+        )
+        if model != self._job_model:
+            self._job_model = model
+            self.job_changed.emit(model)
+
+    # --- from the bridge ---------------------------------------------------------------
+
+    def _on_events(self, events: tuple[Event, ...]) -> None:
+        if self.sync_worker is not None:
+            self.sync_worker.wake()  # new outbox rows: send now, not at the next poll
+        route = self.route
+        changed = False
+        for event in events:
+            if isinstance(event, Sample):
+                route.session.add(event.x_m, event.z_m)
+                if event.job_key is not None:
+                    route.job.add(event.x_m, event.z_m)
+                changed = True
+                continue
+            if isinstance(event, JobStarted):
+                self._job_started(event)
+                changed = True
+            elif isinstance(event, JobDelivered | JobCancelled | JobAbandoned):
+                self._job_ended(event)
+                changed = True
+            self._notify(event)
+        if changed:
+            route.revision += 1
+
+    def _job_started(self, event: JobStarted) -> None:
+        route = self.route
+        route.job.clear()
+        info = event.info
+        here = self._position()
+        if here is not None and not event.resumed:
+            route.city_xy.setdefault(info.source_city_id, here)
+        route.source_xy = route.city_xy.get(info.source_city_id)
+        route.destination_xy = route.city_xy.get(info.destination_city_id)
+
+    def _job_ended(self, event: JobDelivered | JobCancelled | JobAbandoned) -> None:
+        route = self.route
+        if isinstance(event, JobDelivered):
+            here = self._position()
+            if here is not None:
+                route.city_xy[event.info.destination_city_id] = here
+                route.destination_xy = here
+        if isinstance(event, JobDelivered | JobCancelled):
+            self._last_job = present.finished_job_text(event, self.units)
+        else:
+            self._last_job = f"Closed unfinished: {event.info.cargo} ({event.reason})"
+
+    def _position(self) -> tuple[float, float] | None:
+        capture = self.capture.capture
+        reading = capture.latest if capture is not None else None
+        if reading is None or reading.frame is None:
+            return None
+        t = reading.frame.truck
+        return (t.x_m, -t.z_m)
+
+    def _notify(self, event: Event) -> None:
+        game = getattr(getattr(event, "info", None), "game", self._game)
+        money = currency_for(game)
+        text: tuple[str, str] | None = None
+        if isinstance(event, JobStarted):
+            i = event.info
+            verb = "Job resumed" if event.resumed else "Job started"
+            text = (verb, f"{i.cargo}: {i.source_city} → {i.destination_city}")
+        elif isinstance(event, JobDelivered):
+            late = " (late)" if event.late else ""
+            text = (
+                f"Delivered{late}",
+                f"{event.info.cargo} to {event.info.destination_city}: "
+                f"paid {format_money(event.revenue, money)}",
+            )
+        elif isinstance(event, JobCancelled):
+            text = (
+                "Job cancelled",
+                f"{event.info.cargo}: penalty {format_money(event.penalty, money)}",
+            )
+        elif isinstance(event, JobAbandoned):
+            text = ("Job closed", f"{event.info.cargo}: {event.reason}")
+        elif isinstance(event, Fined):
+            text = ("Fined", f"{format_money(event.amount, money)} for {event.offence}")
+        elif isinstance(event, TollPaid):
+            text = ("Toll", f"paid {format_money(event.amount, money)}")
+        elif isinstance(event, Transport):
+            text = (
+                event.kind.capitalize(),
+                f"{event.source_name} → {event.target_name}: {format_money(event.amount, money)}",
+            )
+        elif isinstance(event, RefuelPaid):
+            text = ("Refuelled", f"{event.amount_l:.0f} l")
+        elif isinstance(event, GameConnected):
+            text = ("Game connected", f"{event.game.name}, plugin revision {event.revision}")
+        elif isinstance(event, GameDisconnected):
+            text = ("Game disconnected", event.reason)
+        if text is not None:
+            self.notification_posted.emit(*text)
+
+    def _on_progress(self, progress: CaptureProgress) -> None:
+        if progress.game_time_min is None:
+            progress = replace(progress, game_time_min=self._progress.game_time_min)
+        self._progress = progress
+        self._emit_job()
+        self._emit_status()
+
+    def _on_capture_running(self, running: bool, reason: str) -> None:
+        self._capture_running = running
+        if running:
+            self._capture_problem = ""
+        elif reason:
+            self._capture_problem = reason
+        self._emit_status()
+
+    def _on_problem(self, message: str) -> None:
+        self._capture_problem = message
+        self.notification_posted.emit("Problem", message)
+        self._emit_status()
+
+    def _on_sync_status(self, status: object) -> None:
+        self._sync_status = status
+        self._emit_status()
+
+    def _on_cloud_started(self, wiring: CloudWiring) -> None:
+        self.cloud = wiring
+        self.sync_worker = wiring.worker
+        if wiring.base_url:
+            log.info("syncing to %s", wiring.base_url)
+        self._emit_status()
+
+    def _on_store_opened(self, engine: Any) -> None:
+        self._engine = engine
+        self.refresh_outbox()
+
+        def last_finished() -> object:
+            from roadmaster.storage.queries import job_page
+
+            rows = job_page(engine, sort="ended_at", descending=True, limit=1).rows
+            return rows[0] if rows and rows[0].ended_at is not None else None
+
+        self.tasks.run(last_finished, self._on_last_job_row)
+
+    def _on_last_job_row(self, row: object) -> None:
+        if row is not None and not self._last_job:
+            self._last_job = present.job_row_text(row, self.units)  # type: ignore[arg-type]
+            self._emit_job()
+
+    def refresh_outbox(self) -> None:
+        """Count what waits for the cloud, on a pool thread."""
+        engine = self._engine
+        if engine is None:
+            return
+
+        def counts() -> tuple[int, int]:
+            from roadmaster.storage import outbox as ob
+
+            return ob.pending_count(engine), ob.dead_count(engine)
+
+        self.tasks.run(counts, self._on_outbox_counts)
+
+    def _on_outbox_counts(self, counts: tuple[int, int]) -> None:
+        self._outbox_counts = counts
+        self._emit_status()

@@ -1,0 +1,550 @@
+"""Painted instruments: dials, bars, lamps, the gear box and the warning strip.
+
+Each widget shows what it is given (views lay out, the controller decides) and
+repaints only when what it shows changed.  Dials cache their static face (arc,
+ticks, numbers) in a pixmap per size, so a frame paints one pixmap, a needle and
+a number.  Needles ease towards the new value on a short timer that runs only
+while a needle moves, which keeps 10 Hz telemetry smooth at ~30 Hz without
+repainting a steady dashboard at all.  ``paint_count`` lets tests check that a
+hidden dashboard does not paint.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from roadmaster.ui import theme
+from roadmaster.ui.ticks import TICKS
+
+EASE_INTERVAL_MS = 33
+EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
+START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
+SWEEP_DEG = 270.0
+
+
+def _font(px: float, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(6, int(px)))
+    font.setBold(bold)
+    return font
+
+
+class _Painted(QWidget):
+    """Common parts: paint counting and a dark, transparent background."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.paint_count = 0
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+
+    def _count(self) -> None:
+        self.paint_count += 1
+
+
+class DialGauge(_Painted):
+    """A round dial: needle, big number in the middle, unit below, optional red
+    zone from ``red_from`` and markers for a limit (red tick) and a set speed (teal
+    triangle)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.maximum = 100.0
+        self.major_step = 20.0
+        self.red_from: float | None = None
+        self.value = 0.0  # the target (what the truck reports)
+        self.shown = 0.0  # where the needle is drawn (eases towards value)
+        self.value_text = "–"
+        self.unit = ""
+        self.caption = ""  # small line under the unit ("limit 80")
+        self.limit: float | None = None
+        self.cruise: float | None = None
+        self.alarm = False  # number drawn in the alarm colour (speeding)
+        self._face: QPixmap | None = None
+        self._face_key: tuple[object, ...] = ()
+        self._ease = QTimer(self)
+        self._ease.setInterval(EASE_INTERVAL_MS)
+        self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
+        self.setMinimumSize(180, 180)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(300, 300)
+
+    def set_scale(self, maximum: float, major_step: float, red_from: float | None = None) -> None:
+        if (maximum, major_step, red_from) != (self.maximum, self.major_step, self.red_from):
+            self.maximum, self.major_step, self.red_from = maximum, major_step, red_from
+            self._face = None
+            self.update()
+
+    def set_reading(
+        self,
+        value: float,
+        text: str,
+        unit: str,
+        *,
+        caption: str = "",
+        limit: float | None = None,
+        cruise: float | None = None,
+        alarm: bool = False,
+    ) -> None:
+        static = (text, unit, caption, limit, cruise, alarm)
+        if static != (
+            self.value_text,
+            self.unit,
+            self.caption,
+            self.limit,
+            self.cruise,
+            self.alarm,
+        ):
+            self.value_text, self.unit, self.caption = text, unit, caption
+            self.limit, self.cruise, self.alarm = limit, cruise, alarm
+            self.update()
+        self.value = max(0.0, min(value, self.maximum * 1.05))
+        if not self.isVisible():
+            self.shown = self.value  # nothing to animate on a hidden dial
+        elif self._needs_move() and not self._ease.isActive():
+            self._ease.start()
+
+    def _needs_move(self) -> bool:
+        return abs(self.value - self.shown) > self.maximum * 0.002
+
+    def _step(self) -> None:
+        if not self._needs_move() or not self.isVisible():
+            self.shown = self.value
+            self._ease.stop()
+        else:
+            self.shown += (self.value - self.shown) * EASE_FACTOR
+        self.update()
+
+    def _angle(self, value: float) -> float:
+        share = 0.0 if self.maximum <= 0 else min(max(value / self.maximum, 0.0), 1.05)
+        return math.radians(START_DEG - SWEEP_DEG * share)
+
+    def _geometry(self) -> tuple[QPointF, float]:
+        side = min(self.width(), self.height())
+        return QPointF(self.width() / 2, self.height() / 2 + side * 0.03), side * 0.45
+
+    def _build_face(self) -> QPixmap:
+        ratio = self.devicePixelRatioF()
+        pix = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
+        pix.setDevicePixelRatio(ratio)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        centre, radius = self._geometry()
+        rect = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
+        width = max(4.0, radius * 0.07)
+        inner = rect.adjusted(width / 2, width / 2, -width / 2, -width / 2)
+        p.setPen(QPen(theme.TRACK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        p.drawArc(inner, int(START_DEG * 16), int(-SWEEP_DEG * 16))
+        if self.red_from is not None and self.maximum > 0:
+            start = START_DEG - SWEEP_DEG * self.red_from / self.maximum
+            span = SWEEP_DEG * (1 - self.red_from / self.maximum)
+            p.setPen(QPen(theme.ERROR, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+            p.drawArc(inner, int(start * 16), int(-span * 16))
+        # ticks and numbers
+        p.setFont(_font(radius * 0.11))
+        minor = self.major_step / 2
+        steps = round(self.maximum / minor)
+        for i in range(steps + 1):
+            v = i * minor
+            a = self._angle(v)
+            major = i % 2 == 0
+            r0 = radius - width * (2.2 if major else 1.6)
+            r1 = radius - width * 1.05
+            p.setPen(QPen(theme.TEXT if major else theme.DIM, 2.0 if major else 1.0))
+            p.drawLine(
+                QPointF(centre.x() + r0 * math.cos(a), centre.y() - r0 * math.sin(a)),
+                QPointF(centre.x() + r1 * math.cos(a), centre.y() - r1 * math.sin(a)),
+            )
+            if major:
+                rt = radius - width * 3.6
+                label = f"{v / 1000:g}" if self.maximum >= 1000 else f"{v:g}"
+                box = QRectF(
+                    centre.x() + rt * math.cos(a) - radius * 0.2,
+                    centre.y() - rt * math.sin(a) - radius * 0.08,
+                    radius * 0.4,
+                    radius * 0.16,
+                )
+                p.setPen(theme.DIM)
+                p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
+        p.setPen(theme.DIM)
+        p.setFont(_font(radius * 0.1, bold=True))
+        title = QRectF(centre.x() - radius, centre.y() + radius * 0.62, 2 * radius, radius * 0.2)
+        p.drawText(title, Qt.AlignmentFlag.AlignCenter, self.title.upper())
+        p.end()
+        return pix
+
+    def resizeEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+        self._face = None
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        key = (self.width(), self.height(), self.maximum, self.red_from, self.title)
+        if self._face is None or key != self._face_key:
+            self._face, self._face_key = self._build_face(), key
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.drawPixmap(0, 0, self._face)
+        centre, radius = self._geometry()
+        width = max(4.0, radius * 0.07)
+        inner = QRectF(
+            centre.x() - radius + width / 2,
+            centre.y() - radius + width / 2,
+            2 * radius - width,
+            2 * radius - width,
+        )
+        # the filled part of the arc, up to the needle
+        share = min(max(self.shown / self.maximum, 0.0), 1.0) if self.maximum else 0.0
+        colour = theme.ERROR if self.alarm else theme.ACCENT
+        p.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        p.drawArc(inner, int(START_DEG * 16), int(-SWEEP_DEG * share * 16))
+        if self.limit is not None:
+            self._marker(p, centre, radius, width, self.limit, theme.LIMIT, tick=True)
+        if self.cruise is not None:
+            self._marker(p, centre, radius, width, self.cruise, theme.CRUISE, tick=False)
+        # needle
+        a = self._angle(self.shown)
+        tip = QPointF(
+            centre.x() + (radius - width * 1.4) * math.cos(a),
+            centre.y() - (radius - width * 1.4) * math.sin(a),
+        )
+        base = QPointF(
+            centre.x() + radius * 0.5 * math.cos(a), centre.y() - radius * 0.5 * math.sin(a)
+        )
+        p.setPen(
+            QPen(colour, max(3.0, radius * 0.03), Qt.PenStyle.SolidLine, Qt.PenCapStyle.RoundCap)
+        )
+        p.drawLine(base, tip)
+        # the number: the biggest thing on the dial
+        p.setPen(theme.ERROR if self.alarm else theme.TEXT)
+        p.setFont(_font(radius * 0.42, bold=True))
+        number = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
+        p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
+        p.setPen(theme.DIM)
+        p.setFont(_font(radius * 0.13))
+        unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
+        p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
+        if self.caption:
+            p.setPen(theme.LIMIT)
+            p.setFont(_font(radius * 0.12, bold=True))
+            cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
+            p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)
+        p.end()
+
+    def _marker(
+        self,
+        p: QPainter,
+        centre: QPointF,
+        radius: float,
+        width: float,
+        value: float,
+        colour: QColor,
+        *,
+        tick: bool,
+    ) -> None:
+        a = self._angle(value)
+        if tick:
+            r0, r1 = radius - width * 2.4, radius + width * 0.2
+            p.setPen(
+                QPen(colour, max(3.0, width * 0.6), Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap)
+            )
+            p.drawLine(
+                QPointF(centre.x() + r0 * math.cos(a), centre.y() - r0 * math.sin(a)),
+                QPointF(centre.x() + r1 * math.cos(a), centre.y() - r1 * math.sin(a)),
+            )
+            return
+        # a small triangle just outside the arc, pointing inwards
+        r_tip, r_base, half = radius - width * 0.1, radius + width * 1.1, math.radians(3.5)
+        path = QPainterPath(
+            QPointF(centre.x() + r_tip * math.cos(a), centre.y() - r_tip * math.sin(a))
+        )
+        for d in (half, -half):
+            path.lineTo(
+                QPointF(
+                    centre.x() + r_base * math.cos(a + d), centre.y() - r_base * math.sin(a + d)
+                )
+            )
+        path.closeSubpath()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour)
+        p.drawPath(path)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+
+
+class BarGauge(_Painted):
+    """A horizontal bar with a title, a value text and a sub-line (fuel, air)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.fraction = 0.0
+        self.value_text = "–"
+        self.detail = ""
+        self.mark: float | None = None  # a threshold tick (air warning)
+        self.alarm = False
+        self.setMinimumHeight(78)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(320, 92)
+
+    def set_state(
+        self,
+        fraction: float,
+        text: str,
+        detail: str = "",
+        *,
+        mark: float | None = None,
+        alarm: bool = False,
+    ) -> None:
+        state = (round(fraction, 3), text, detail, mark, alarm)
+        if state != (round(self.fraction, 3), self.value_text, self.detail, self.mark, self.alarm):
+            self.fraction, self.value_text, self.detail, self.mark, self.alarm = (
+                fraction,
+                text,
+                detail,
+                mark,
+                alarm,
+            )
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        pad = 8.0
+        p.setPen(theme.DIM)
+        p.setFont(_font(min(28, h * 0.17), bold=True))
+        p.drawText(
+            QRectF(pad, 0, w / 2, h * 0.34), Qt.AlignmentFlag.AlignVCenter, self.title.upper()
+        )
+        p.setPen(theme.ERROR if self.alarm else theme.TEXT)
+        p.setFont(_font(min(64, h * 0.32), bold=True))
+        p.drawText(
+            QRectF(w / 3, 0, w * 2 / 3 - pad, h * 0.38),
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+            self.value_text,
+        )
+        bar = QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(theme.TRACK)
+        p.drawRoundedRect(bar, 4, 4)
+        fill = QRectF(bar)
+        fill.setWidth(bar.width() * min(max(self.fraction, 0.0), 1.0))
+        p.setBrush(theme.ERROR if self.alarm else theme.ACCENT)
+        p.drawRoundedRect(fill, 4, 4)
+        if self.mark is not None:
+            x = bar.left() + bar.width() * self.mark
+            p.setPen(QPen(theme.WARN, 2))
+            p.drawLine(QPointF(x, bar.top() - 3), QPointF(x, bar.bottom() + 3))
+        if self.detail:
+            p.setPen(theme.DIM)
+            p.setFont(_font(min(26, h * 0.16)))
+            p.drawText(
+                QRectF(pad, bar.bottom() + 2, w - 2 * pad, h - bar.bottom() - 2),
+                Qt.AlignmentFlag.AlignVCenter,
+                self.detail,
+            )
+        p.end()
+
+
+class DamagePanel(_Painted):
+    """Wear per component: a thin bar and a percentage each, worst in warning colours."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.parts: tuple[tuple[str, float], ...] = ()
+        self.setMinimumSize(220, 150)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(300, 200)
+
+    def set_parts(self, parts: tuple[tuple[str, float], ...]) -> None:
+        rounded = tuple((name, round(value, 3)) for name, value in parts)
+        if rounded != self.parts:
+            self.parts = rounded
+            self.update()
+
+    def percent_text(self, name: str) -> str:
+        """The percentage shown for ``name`` (for tests and tooltips)."""
+        for part, value in self.parts:
+            if part == name:
+                return f"{value * 100:.0f}%"
+        return ""
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = self.width(), self.height()
+        pad = 8.0
+        p.setPen(theme.DIM)
+        head = min(28.0, h * 0.14)
+        p.setFont(_font(head * 0.6, bold=True))
+        p.drawText(QRectF(pad, 0, w, head), Qt.AlignmentFlag.AlignVCenter, "DAMAGE")
+        n = max(1, len(self.parts))
+        row = (h - head) / n
+        font = _font(min(26.0, row * 0.5))
+        p.setFont(font)
+        metrics = p.fontMetrics()
+        # Columns sized to the text, so no part name or percentage is ever clipped.
+        label_w = max((metrics.horizontalAdvance(name) for name, _ in self.parts), default=0)
+        label_w = min(w * 0.45, label_w + 14.0)
+        pct_w = metrics.horizontalAdvance("100%") + 6.0
+        for i, (name, value) in enumerate(self.parts):
+            y = head + i * row
+            colour = theme.OK if value < 0.05 else theme.WARN if value < 0.2 else theme.ERROR
+            p.setFont(font)
+            p.setPen(theme.TEXT)
+            p.drawText(QRectF(pad, y, label_w, row), Qt.AlignmentFlag.AlignVCenter, name)
+            bar = QRectF(pad + label_w, y + row * 0.38, w - 2 * pad - label_w - pct_w, row * 0.26)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(theme.TRACK)
+            p.drawRoundedRect(bar, 3, 3)
+            fill = QRectF(bar)
+            fill.setWidth(max(2.0, bar.width() * value))
+            p.setBrush(colour)
+            p.drawRoundedRect(fill, 3, 3)
+            p.setPen(colour if value >= 0.05 else theme.TEXT)
+            p.drawText(
+                QRectF(w - pad - pct_w, y, pct_w, row),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
+                f"{value * 100:.0f}%",
+            )
+        p.end()
+
+
+class Lamp(_Painted):
+    """An indicator pill: dim outline when off, filled in its colour when on."""
+
+    def __init__(self, text: str, colour: QColor, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = text
+        self.colour = colour
+        self.on = False
+        self.setMinimumSize(96, 34)
+        self.setMaximumHeight(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(140, 38)
+
+    def set_state(self, on: bool, text: str | None = None) -> None:
+        text = self.text if text is None else text
+        if (on, text) != (self.on, self.text):
+            self.on, self.text = on, text
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
+        if self.on:
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(self.colour)
+        else:
+            p.setPen(QPen(theme.PANEL_EDGE, 1.5))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
+        p.setPen(theme.BACKGROUND if self.on else theme.DIM)
+        # Shrink the text to fit a narrow column rather than clip it.
+        px = min(22.0, r.height() * 0.42)
+        font = _font(px, bold=True)
+        p.setFont(font)
+        while px > 7 and p.fontMetrics().horizontalAdvance(self.text) > r.width() - 14:
+            px -= 1
+            font.setPixelSize(int(px))
+            p.setFont(font)
+        p.drawText(r, Qt.AlignmentFlag.AlignCenter, self.text)
+        p.end()
+
+
+class GearBox(_Painted):
+    """The gear, very large."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.gear = "–"
+        self.setMinimumSize(110, 110)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(160, 160)
+
+    def set_gear(self, gear: str) -> None:
+        if gear != self.gear:
+            self.gear = gear
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        side = min(self.width(), self.height()) - 8
+        box = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+        p.setPen(QPen(theme.PANEL_EDGE, 2))
+        p.setBrush(theme.PANEL)
+        p.drawRoundedRect(box, 12, 12)
+        p.setPen(theme.DIM)
+        p.setFont(_font(side * 0.1, bold=True))
+        p.drawText(box.adjusted(0, side * 0.05, 0, 0), Qt.AlignmentFlag.AlignHCenter, "GEAR")
+        p.setPen(theme.TEXT)
+        p.setFont(_font(side * (0.5 if len(self.gear) <= 2 else 0.38), bold=True))
+        p.drawText(box.adjusted(0, side * 0.12, 0, 0), Qt.AlignmentFlag.AlignCenter, self.gear)
+        p.end()
+
+
+class WarningStrip(_Painted):
+    """The warnings as red/amber pills across the top; a quiet line when all is well."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.warnings: tuple[str, ...] = ()
+        self.live = False
+        self.setMinimumHeight(44)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(600, 48)
+
+    def set_warnings(self, warnings: tuple[str, ...], live: bool) -> None:
+        if (warnings, live) != (self.warnings, self.live):
+            self.warnings, self.live = warnings, live
+            self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+        self._count()
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        h = self.height()
+        if not self.warnings:
+            p.setPen(theme.DIM)
+            p.setFont(_font(h * 0.36))
+            text = "No warnings" if self.live else "Waiting for the game…"
+            p.drawText(self.rect().adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
+            p.end()
+            return
+        font = _font(h * 0.42, bold=True)
+        p.setFont(font)
+        x = 8.0
+        metrics = p.fontMetrics()
+        for warning in self.warnings:
+            w = metrics.horizontalAdvance(warning) + h * 0.9
+            r = QRectF(x, 4, w, h - 8)
+            colour = theme.WARN if warning in ("SPEEDING", "LOW AIR") else theme.ERROR
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawRoundedRect(r, 6, 6)
+            p.setPen(theme.BACKGROUND)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, warning)
+            x += w + 10
+        p.end()

@@ -1,0 +1,108 @@
+"""The job panel: the current job, its money and time, the last job, recent events."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout, QWidget
+
+from roadmaster.ui import theme
+from roadmaster.ui.present import JobPanelModel
+
+MAX_EVENTS = 12
+
+
+def _label(name: str = "", wrap: bool = True) -> QLabel:
+    label = QLabel()
+    if name:
+        label.setObjectName(name)
+    label.setWordWrap(wrap)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
+class JobPanel(QWidget):
+    """Shows JobPanelModels and the notifications the controller posts."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.cargo = _label("title")
+        self.route = _label("big")
+        self.companies = _label("dim")
+        self.income = _label("big")
+        self.profit = _label("big")
+        self.distance = _label()
+        self.deadline = _label("big")
+        self.expenses = _label()
+        self.hos = _label()
+        self.last_job_title = _label("dim")
+        self.last_job_title.setText("LAST JOB")
+        self.last_job = _label()
+        self.events_title = _label("dim")
+        self.events_title.setText("RECENT EVENTS")
+        self.events = QListWidget()
+        self.events.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+
+        card = QFrame()
+        card.setObjectName("card")
+        inner = QVBoxLayout(card)
+        inner.setSpacing(4)
+        for w in (
+            self.cargo,
+            self.route,
+            self.companies,
+            self.income,
+            self.profit,
+            self.distance,
+            self.deadline,
+            self.expenses,
+            self.hos,
+        ):
+            inner.addWidget(w)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(8, 8, 8, 8)
+        layout.addWidget(card)
+        layout.addSpacing(6)
+        layout.addWidget(self.last_job_title)
+        layout.addWidget(self.last_job)
+        layout.addSpacing(6)
+        layout.addWidget(self.events_title)
+        layout.addWidget(self.events, 1)
+        self.model: JobPanelModel | None = None
+        self._px = 0
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        # Text grows with the dock, so a big screen read from a chair stays legible.
+        px = max(13, min(24, self.width() // 38))
+        if px != self._px:
+            self._px = px
+            self.setStyleSheet(
+                f"QWidget {{ font-size: {px}px; }} "
+                f"QLabel#title {{ font-size: {int(px * 1.5)}px; font-weight: bold; }} "
+                f"QLabel#big {{ font-size: {int(px * 1.2)}px; }}"
+            )
+
+    def show_model(self, m: JobPanelModel) -> None:
+        self.model = m
+        self.cargo.setText(m.cargo)
+        self.route.setText(m.route)
+        self.companies.setText(m.companies)
+        for label, text in (
+            (self.companies, m.companies),
+            (self.income, m.income),
+            (self.profit, m.profit),
+            (self.distance, m.distance),
+            (self.deadline, m.deadline),
+            (self.expenses, m.expenses),
+        ):
+            label.setText(text)
+            label.setVisible(bool(text))
+        self.deadline.setStyleSheet(f"color: {theme.ERROR.name()};" if m.overdue else "")
+        self.hos.setText(f"Driving time: {m.hos}")
+        self.hos.setStyleSheet(f"color: {theme.WARN.name()};" if m.hos_urgent else "")
+        self.last_job.setText(m.last_job or "No finished job yet.")
+
+    def add_notification(self, title: str, text: str) -> None:
+        self.events.insertItem(0, f"{title}: {text}")
+        while self.events.count() > MAX_EVENTS:
+            self.events.takeItem(self.events.count() - 1)

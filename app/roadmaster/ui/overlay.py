@@ -1,0 +1,599 @@
+"""The overlay: a small always-on-top window beside the game (never injected into it).
+
+Frameless, translucent, on top of the game, showing speed against the limit, gear,
+fuel and range, distance and ETA to the destination, the deadline and one warning
+line.  It can be dragged and resized; its position and size live in ``QSettings``,
+its opacity and items in the user's settings.  In click-through mode the window is
+transparent for input (``Qt.WindowTransparentForInput``) so clicks reach the game;
+since it then cannot be clicked, it is switched back from the tray or with
+:data:`CLICK_THROUGH_SHORTCUT` (an application shortcut: it works while a RoadMaster
+window has focus; there is no system-wide hot key).
+
+Painting is pulled, never pushed: a QTimer at ``settings.overlay.refresh_hz``
+(10–30 Hz) asks the host for the latest Reading while the window is visible, and
+repaints only when the reading or the computed text changed.  While hidden, no
+timer paints; a 1 Hz check runs only while the overlay is wanted but hidden because
+the game is not running, to bring it back when the game starts.
+
+What is shown is computed by the pure function :func:`overlay_view`; the widget
+only paints it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSettings, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QFont,
+    QGuiApplication,
+    QKeySequence,
+    QPainter,
+    QPainterPath,
+    QPen,
+)
+from PySide6.QtWidgets import QMenu, QSizeGrip, QWidget
+
+from roadmaster.settings import OVERLAY_ITEMS, OverlayItem, OverlaySettings, Settings
+from roadmaster.telemetry.frame import Game, Truck
+from roadmaster.telemetry.status import GameState, Reading
+from roadmaster.units import (
+    UnitSystem,
+    format_distance,
+    format_duration,
+    format_route_distance,
+    format_volume,
+    mps_to_kmh,
+    mps_to_mph,
+    unit_system,
+)
+
+CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+O"
+GEOMETRY_KEY = "overlay/geometry"
+BASE_WIDTH = 300  # the layout's design width; fonts scale with the window's width
+OPACITY_CHOICES = (1.0, 0.85, 0.7, 0.55, 0.4)
+# Over the limit by more than this counts as speeding (the game's own camera
+# tolerance is a few km/h; a needle on the line is not a warning).
+SPEEDING_TOLERANCE_MPS = 0.6
+ITEM_LABELS: dict[OverlayItem, str] = {
+    "speed": "Speed and limit",
+    "gear": "Gear",
+    "fuel": "Fuel and range",
+    "route": "Distance and ETA",
+    "deadline": "Deadline",
+    "warning": "Warnings",
+}
+
+
+class OverlayHost(Protocol):
+    """What the overlay needs from the application (part A's AppController).
+
+    ``latest_reading()`` is called on the GUI thread at the refresh rate: it must be
+    a cheap mailbox read (``Capture.latest``), never I/O.  ``settings`` is read on
+    every tick, so replacing it (after the settings dialog) takes effect at once.
+    When the user changes an overlay option on the overlay itself (opacity, items,
+    click-through) the overlay assigns ``host.settings.overlay`` and emits
+    :attr:`Overlay.options_changed`; the host persists the settings then.
+    """
+
+    settings: Settings
+
+    def latest_reading(self) -> Reading | None: ...
+
+
+# --- what is shown (pure) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OverlayView:
+    """The overlay's text, computed from one Reading; empty strings are not drawn."""
+
+    speed: str = "–"  # the number only
+    speed_unit: str = ""
+    limit: str = ""  # the limit's number, "" when there is none
+    speeding: bool = False
+    gear: str = ""
+    fuel: str = ""
+    route: str = ""
+    deadline: str = ""
+    late: bool = False  # the deadline is passed or cannot be met at the route's ETA
+    warning: str = ""
+    critical: bool = False  # the warning needs action now (red), else amber
+    live: bool = False  # driving or paused with a frame; False greys the figures
+    imperial_sign: bool = False  # draw the limit as a US sign (ATS in imperial)
+
+
+_STATE_WARNINGS = {
+    GameState.NOT_RUNNING: "Game not running",
+    GameState.MENU: "Paused",
+    GameState.STALE: "Telemetry frozen: has the game crashed?",
+    GameState.UNSUPPORTED: "Unsupported telemetry plugin",
+    GameState.CORRUPT: "Telemetry unreadable",
+}
+
+
+def gear_text(gear_dashboard: int) -> str:
+    if gear_dashboard > 0:
+        return str(gear_dashboard)
+    if gear_dashboard < 0:
+        return f"R{-gear_dashboard}"
+    return "N"
+
+
+def overlay_view(reading: Reading | None, settings: Settings) -> OverlayView:
+    """The overlay's text for ``reading``, in the user's units."""
+    if reading is None:
+        return OverlayView(warning="Waiting for telemetry…")
+    frame = reading.frame
+    state_warning = _STATE_WARNINGS.get(reading.state, "")
+    if frame is None or reading.state not in (GameState.DRIVING, GameState.MENU):
+        return OverlayView(warning=state_warning or reading.message)
+    system = unit_system(frame.game, settings.display.units)
+    truck, job, nav = frame.truck, frame.job, frame.navigation
+    to_unit = mps_to_mph if system is UnitSystem.IMPERIAL else mps_to_kmh
+    speed = round(to_unit(abs(truck.speed_mps)))
+    limit_mps = truck.speed_limit_mps
+    speeding = limit_mps > 0 and abs(truck.speed_mps) > limit_mps + SPEEDING_TOLERANCE_MPS
+
+    # Range from the game's measured average consumption where it has one, since
+    # the plugin's own range figure is known to be wrong for some trucks.
+    if truck.fuel_avg_consumption_l_per_km > 0:
+        range_km = truck.fuel_l / truck.fuel_avg_consumption_l_per_km
+    else:
+        range_km = truck.fuel_range_km
+    fuel = f"Fuel {format_volume(truck.fuel_l, system)} · range {format_distance(range_km, system)}"
+
+    route = ""
+    if nav.route_distance_m > 0:
+        route = (
+            f"{format_route_distance(nav.route_distance_m, system)} to go"
+            f" · ETA {format_duration(nav.route_time_s / 60.0)}"
+        )
+
+    deadline, late = "", False
+    remaining_min = 0
+    if job.on_job and job.deadline_game_min > 0:
+        remaining_min = job.deadline_game_min - frame.header.game_time_min
+        if remaining_min < 0:
+            deadline, late = f"Late by {format_duration(-remaining_min)}", True
+        else:
+            deadline = f"Deadline in {format_duration(remaining_min)}"
+            late = nav.route_time_s / 60.0 > remaining_min
+
+    warning = state_warning
+    critical = False
+    if not warning:
+        warning = _truck_warning(frame.truck, speeding, limit_mps, to_unit, system)
+        critical = bool(warning) and (speeding or truck.air_pressure_emergency)
+    if not warning and late and remaining_min >= 0:
+        warning = "Behind schedule: the ETA is after the deadline"
+    if not warning and truck.fuel_warning:
+        warning = "Low fuel: refuel soon"
+    return OverlayView(
+        speed=str(speed),
+        speed_unit="mph" if system is UnitSystem.IMPERIAL else "km/h",
+        limit=str(round(to_unit(limit_mps))) if limit_mps > 0 else "",
+        speeding=speeding,
+        gear=gear_text(truck.gear_dashboard),
+        fuel=fuel,
+        route=route,
+        deadline=deadline,
+        late=late,
+        warning=warning,
+        critical=critical,
+        live=True,
+        imperial_sign=system is UnitSystem.IMPERIAL and frame.game is Game.ATS,
+    )
+
+
+def _truck_warning(
+    truck: Truck,
+    speeding: bool,
+    limit_mps: float,
+    to_unit: Callable[[float], float],
+    system: UnitSystem,
+) -> str:
+    # Most urgent first: the line has room for one message.
+    if truck.air_pressure_emergency:
+        return "AIR PRESSURE EMERGENCY: brakes locking"
+    if speeding:
+        over = round(to_unit(abs(truck.speed_mps)) - to_unit(limit_mps))
+        unit = "mph" if system is UnitSystem.IMPERIAL else "km/h"
+        return f"Speeding: {over} {unit} over the limit"
+    if truck.air_pressure_warning:
+        return "Low air pressure"
+    if truck.water_temperature_warning:
+        return "Engine overheating"
+    if truck.oil_pressure_warning:
+        return "Low oil pressure"
+    if truck.battery_voltage_warning:
+        return "Battery voltage low"
+    if truck.adblue_warning:
+        return "AdBlue low"
+    return ""
+
+
+# --- the window ----------------------------------------------------------------------
+
+
+class Overlay(QWidget):
+    """The overlay window.  ``Overlay(host)``; show it with :meth:`set_wanted`."""
+
+    # The overlay settings after the user changed them on the overlay (persist them).
+    options_changed = Signal(object)
+    # True/False when click-through was switched (for the tray's check mark).
+    click_through_changed = Signal(bool)
+
+    def __init__(self, host: OverlayHost, qsettings: QSettings | None = None) -> None:
+        super().__init__(None)
+        self._host = host
+        self._qsettings = qsettings if qsettings is not None else QSettings()
+        self._wanted = False
+        self._last_reading: Reading | None = None
+        self._view = OverlayView()
+        self.paint_count = 0  # for tests and the benchmark: paints actually done
+        self.setWindowTitle("RoadMaster overlay")
+        # Tool: no taskbar entry; DoesNotAcceptFocus: never steals focus from the game.
+        self.setWindowFlags(
+            Qt.WindowType.Tool
+            | Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            | Qt.WindowType.WindowDoesNotAcceptFocus
+        )
+        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
+        # The overlay alone must never keep the application alive.
+        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)
+        self.setMinimumSize(180, 60)
+        self._grip = QSizeGrip(self)
+        self._grip.resize(14, 14)
+        self._drag_offset: QPoint | None = None
+
+        self._paint_timer = QTimer(self)
+        self._paint_timer.timeout.connect(self._tick)
+        self._watch_timer = QTimer(self)
+        self._watch_timer.setInterval(1000)
+        self._watch_timer.timeout.connect(self._watch)
+
+        self.click_through_action = QAction("Overlay click-through", self)
+        self.click_through_action.setCheckable(True)
+        self.click_through_action.setShortcut(QKeySequence(CLICK_THROUGH_SHORTCUT))
+        self.click_through_action.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+        self.click_through_action.toggled.connect(self.set_click_through)
+        self.addAction(self.click_through_action)
+
+        self._restore_geometry()
+        self._apply_click_through(self._options.click_through)
+
+    # --- public API -----------------------------------------------------------------
+
+    @property
+    def _options(self) -> OverlaySettings:
+        return self._host.settings.overlay
+
+    def is_wanted(self) -> bool:
+        """The user wants the overlay (it may still be hidden: game not running)."""
+        return self._wanted
+
+    def set_wanted(self, wanted: bool) -> None:
+        self._wanted = wanted
+        if not wanted:
+            self._watch_timer.stop()
+            self.hide()
+            return
+        self._show_or_wait(self._host.latest_reading())
+
+    def toggle(self) -> None:
+        """Show/hide (the tray's "Show/hide overlay")."""
+        self.set_wanted(not self._wanted)
+
+    def click_through(self) -> bool:
+        return bool(self.windowFlags() & Qt.WindowType.WindowTransparentForInput)
+
+    def set_click_through(self, enabled: bool) -> None:
+        if enabled == self.click_through() and enabled == self._options.click_through:
+            return
+        self._apply_click_through(enabled)
+        self._change_options(click_through=enabled)
+        self.click_through_changed.emit(enabled)
+
+    def toggle_click_through(self) -> None:
+        self.set_click_through(not self.click_through())
+
+    def set_opacity(self, opacity: float) -> None:
+        self._change_options(opacity=opacity)
+        self.update()
+
+    def set_item_shown(self, item: OverlayItem, shown: bool) -> None:
+        items = set(self._options.items)
+        items.add(item) if shown else items.discard(item)
+        self._change_options(items=[i for i in OVERLAY_ITEMS if i in items])
+        self.update()
+
+    def view(self) -> OverlayView:
+        """What is currently shown."""
+        return self._view
+
+    def refresh(self) -> None:
+        """Pull the latest reading now (as a timer tick does)."""
+        self._tick()
+
+    # --- visibility and timers --------------------------------------------------------
+
+    def _should_hide(self, reading: Reading | None) -> bool:
+        if not self._options.hide_when_game_not_running:
+            return False
+        return reading is None or reading.state is GameState.NOT_RUNNING
+
+    def _show_or_wait(self, reading: Reading | None) -> None:
+        if self._should_hide(reading):
+            self.hide()
+            self._watch_timer.start()
+        else:
+            self._watch_timer.stop()
+            self._update_view(reading)
+            self.show()
+
+    def _watch(self) -> None:
+        if self._wanted and not self.isVisible():
+            self._show_or_wait(self._host.latest_reading())
+        else:
+            self._watch_timer.stop()
+
+    def _tick(self) -> None:
+        reading = self._host.latest_reading()
+        if self._should_hide(reading):
+            self._show_or_wait(reading)
+            return
+        hz = self._options.refresh_hz
+        if self._paint_timer.interval() != 1000 // hz:
+            self._paint_timer.setInterval(1000 // hz)
+        if reading is self._last_reading:
+            return  # nothing new: no repaint
+        self._update_view(reading)
+
+    def _update_view(self, reading: Reading | None) -> None:
+        self._last_reading = reading
+        view = overlay_view(reading, self._host.settings)
+        if view != self._view:
+            self._view = view
+            self.update()
+
+    def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
+        self._paint_timer.start(1000 // self._options.refresh_hz)
+        super().showEvent(event)
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        # Not painting while hidden is the point: stop the timer, and remember
+        # where the window was.
+        self._paint_timer.stop()
+        self._save_geometry()
+        super().hideEvent(event)
+
+    def timer_active(self) -> bool:
+        return self._paint_timer.isActive()
+
+    # --- options ----------------------------------------------------------------------
+
+    def _change_options(self, **changes: object) -> None:
+        new = self._options.model_copy(update=changes)
+        # model_copy does not validate: re-validate so a bad value never reaches the file.
+        new = OverlaySettings.model_validate(new.model_dump())
+        self._host.settings.overlay = new
+        self.options_changed.emit(new)
+
+    def _apply_click_through(self, enabled: bool) -> None:
+        visible = self.isVisible()
+        # Changing window flags re-creates the native window and hides it.
+        self.setWindowFlag(Qt.WindowType.WindowTransparentForInput, enabled)
+        self._grip.setVisible(not enabled)
+        # Without blocking, the action's toggled signal would re-enter set_click_through.
+        blocked = self.click_through_action.blockSignals(True)
+        self.click_through_action.setChecked(enabled)
+        self.click_through_action.blockSignals(blocked)
+        if visible:
+            self.show()
+
+    # --- geometry ---------------------------------------------------------------------
+
+    def _restore_geometry(self) -> None:
+        data = self._qsettings.value(GEOMETRY_KEY)
+        restored = isinstance(data, QByteArray | bytes) and self.restoreGeometry(QByteArray(data))
+        if restored and self._on_a_screen(self.frameGeometry()):
+            return
+        # First run, or the monitor it was on is gone: top right of the primary screen.
+        self.resize(BASE_WIDTH, 176)
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            area = screen.availableGeometry()
+            self.move(area.right() - self.width() - 40, area.top() + 80)
+
+    @staticmethod
+    def _on_a_screen(rect: QRect) -> bool:
+        return any(s.availableGeometry().intersects(rect) for s in QGuiApplication.screens())
+
+    def _save_geometry(self) -> None:
+        self._qsettings.setValue(GEOMETRY_KEY, self.saveGeometry())
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        self._grip.move(self.width() - self._grip.width(), self.height() - self._grip.height())
+        super().resizeEvent(event)
+
+    # --- dragging and the menu --------------------------------------------------------
+
+    def mousePressEvent(self, event) -> None:  # noqa: N802
+        if event.button() == Qt.MouseButton.LeftButton:
+            handle = self.windowHandle()
+            # A system move works on Wayland too, where windows cannot place themselves.
+            if handle is not None and handle.startSystemMove():
+                self._drag_offset = None
+            else:
+                self._drag_offset = event.globalPosition().toPoint() - self.pos()
+            event.accept()
+            return
+        super().mousePressEvent(event)
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802
+        if self._drag_offset is not None and event.buttons() & Qt.MouseButton.LeftButton:
+            self.move(event.globalPosition().toPoint() - self._drag_offset)
+            event.accept()
+            return
+        super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event) -> None:  # noqa: N802
+        self._drag_offset = None
+        self._save_geometry()
+        super().mouseReleaseEvent(event)
+
+    def contextMenuEvent(self, event) -> None:  # noqa: N802
+        self.build_menu().exec(event.globalPos())
+
+    def build_menu(self) -> QMenu:
+        """The right-click menu: opacity, items, click-through, hide."""
+        menu = QMenu(self)
+        opacity = menu.addMenu("Opacity")
+        group = QActionGroup(opacity)
+        for value in OPACITY_CHOICES:
+            action = opacity.addAction(f"{round(value * 100)} %")
+            action.setCheckable(True)
+            action.setChecked(abs(value - self._options.opacity) < 0.01)
+            action.triggered.connect(lambda _=False, v=value: self.set_opacity(v))
+            group.addAction(action)
+        items = menu.addMenu("Show")
+        for item in OVERLAY_ITEMS:
+            action = items.addAction(ITEM_LABELS[item])
+            action.setCheckable(True)
+            action.setChecked(item in self._options.items)
+            action.toggled.connect(lambda on, i=item: self.set_item_shown(i, on))
+        click = menu.addAction(f"Click-through (undo from the tray or {CLICK_THROUGH_SHORTCUT})")
+        click.triggered.connect(lambda: self.set_click_through(True))
+        menu.addSeparator()
+        menu.addAction("Hide overlay").triggered.connect(lambda: self.set_wanted(False))
+        return menu
+
+    # --- painting ---------------------------------------------------------------------
+
+    def paintEvent(self, event) -> None:  # noqa: N802
+        self.paint_count += 1
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        painter.setOpacity(self._options.opacity)
+        paint_view(painter, QRectF(self.rect()), self._view, self._options.items)
+        painter.end()
+
+
+_BG = QColor(18, 22, 28, 215)
+_TEXT = QColor(236, 240, 244)
+_DIM = QColor(150, 160, 172)
+_RED = QColor(235, 64, 52)
+_AMBER = QColor(255, 184, 48)
+
+
+def _font(px: float, bold: bool = False) -> QFont:
+    font = QFont()
+    font.setPixelSize(max(6, round(px)))
+    font.setBold(bold)
+    return font
+
+
+def paint_view(
+    painter: QPainter, rect: QRectF, view: OverlayView, items: list[OverlayItem]
+) -> None:
+    """Paint ``view`` into ``rect`` (scaled with the width)."""
+    s = rect.width() / BASE_WIDTH
+    radius = 10 * s
+    path = QPainterPath()
+    path.addRoundedRect(rect.adjusted(0.5, 0.5, -0.5, -0.5), radius, radius)
+    painter.fillPath(path, _BG)
+    pad = 12 * s
+    x, y, w = rect.left() + pad, rect.top() + pad * 0.8, rect.width() - 2 * pad
+    figures = _TEXT if view.live else _DIM
+
+    if "speed" in items or "gear" in items:
+        row_h = 54 * s
+        right = x + w
+        if "gear" in items and view.gear:
+            box = QRectF(right - 44 * s, y + 4 * s, 44 * s, row_h - 8 * s)
+            painter.setPen(QPen(_DIM, 1.5 * s))
+            painter.drawRoundedRect(box, 6 * s, 6 * s)
+            painter.setPen(figures)
+            painter.setFont(_font(26 * s, bold=True))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, view.gear)
+            right = box.left() - 10 * s
+        if "speed" in items:
+            if view.limit:
+                _paint_limit(painter, QRectF(right - row_h, y, row_h, row_h), view, s)
+            painter.setPen(_RED if view.speeding else figures)
+            painter.setFont(_font(44 * s, bold=True))
+            speed_rect = QRectF(x, y - 4 * s, w, row_h + 4 * s)
+            painter.drawText(
+                speed_rect, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, view.speed
+            )
+            advance = painter.fontMetrics().horizontalAdvance(view.speed)
+            painter.setPen(_DIM)
+            painter.setFont(_font(15 * s))
+            painter.drawText(
+                QRectF(x + advance + 6 * s, y + 8 * s, 60 * s, row_h - 12 * s),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignBottom,
+                view.speed_unit,
+            )
+        y += row_h + 4 * s
+
+    lines: list[tuple[str, QColor]] = []
+    if "fuel" in items and view.fuel:
+        lines.append((view.fuel, figures))
+    if "route" in items and view.route:
+        lines.append((view.route, figures))
+    if "deadline" in items and view.deadline:
+        lines.append((view.deadline, _AMBER if view.late else figures))
+    if "warning" in items and view.warning:
+        lines.append((view.warning, _RED if view.critical else _AMBER))
+    line_h = 22 * s
+    for text, color in lines:
+        if y + line_h > rect.bottom() + 2 * s:
+            break  # the user made the window too small for every line: drop the rest
+        painter.setPen(color)
+        painter.setFont(_font(15 * s, bold=color in (_RED, _AMBER)))
+        elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, round(w))
+        painter.drawText(
+            QRectF(x, y, w, line_h),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            elided,
+        )
+        y += line_h
+
+
+def _paint_limit(painter: QPainter, box: QRectF, view: OverlayView, s: float) -> None:
+    """A speed-limit sign: the red-ringed disc of Europe, or the white US plate."""
+    if view.imperial_sign:
+        plate = box.adjusted(8 * s, 0, -8 * s, 0)
+        painter.setPen(QPen(QColor(20, 20, 20), 2 * s))
+        painter.setBrush(QColor(250, 250, 250))
+        painter.drawRoundedRect(plate, 4 * s, 4 * s)
+        painter.setPen(QColor(20, 20, 20))
+        painter.setFont(_font(7 * s, bold=True))
+        painter.drawText(
+            plate.adjusted(0, 3 * s, 0, 0),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+            "SPEED\nLIMIT",
+        )
+        painter.setFont(_font(19 * s, bold=True))
+        painter.drawText(
+            plate.adjusted(0, 0, 0, -3 * s),
+            Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+            view.limit,
+        )
+        return
+    disc = box.adjusted(3 * s, 3 * s, -3 * s, -3 * s)
+    painter.setPen(QPen(_RED, 5 * s))
+    painter.setBrush(QColor(250, 250, 250))
+    painter.drawEllipse(disc)
+    painter.setPen(QColor(20, 20, 20))
+    painter.setFont(_font(18 * s if len(view.limit) < 3 else 15 * s, bold=True))
+    painter.drawText(disc, Qt.AlignmentFlag.AlignCenter, view.limit)

@@ -1,5 +1,0 @@
-import sys
-
-from roadmaster.cli import main
-
-sys.exit(main())

@@ -1,1 +1,0 @@
-"""Alembic revision scripts (a package so that they ship as package data)."""

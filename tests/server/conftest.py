@@ -1,0 +1,222 @@
+"""Fixtures of the server tests: a database of each kind, and the server on real HTTP.
+
+PostgreSQL: one throwaway cluster per session (initdb + pg_ctl in a temp folder, a
+free loopback port, trust auth), run as the ``postgres`` system user when we are
+root (initdb refuses root), and one fresh database per test.  Without the
+binaries the PostgreSQL variants are skipped — unless ``ROADMASTER_TEST_PG=required``
+(CI), where they fail.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from roadmaster.server.app import create_app
+from roadmaster.server.limits import Limits
+from roadmaster.server.runner import serve_in_thread
+from roadmaster.server.users import add_user
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if found:
+        return Path(found[-1]).parent
+    initdb = shutil.which("initdb")
+    return Path(initdb).parent if initdb else None
+
+
+@dataclass
+class PgCluster:
+    port: int
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def new_database(self) -> str:
+        name = f"t_{uuid.uuid4().hex[:16]}"
+        engine = sa.create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f"CREATE DATABASE {name}")
+        finally:
+            engine.dispose()
+        return self.url(name)
+
+
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[PgCluster]:
+    bindir = _pg_bin()
+    if bindir is None:
+        if os.environ.get("ROADMASTER_TEST_PG") == "required":
+            pytest.fail("PostgreSQL binaries not found (ROADMASTER_TEST_PG=required)")
+        pytest.skip("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    root = Path(tempfile.mkdtemp(prefix="roadmaster-pg-"))
+    data = root / "data"
+    prefix: list[str] = []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+        prefix = ["runuser", "-u", "postgres", "--"]
+    port = _free_port()
+    subprocess.run(
+        [*prefix, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
+    subprocess.run(
+        [
+            *prefix,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(root / "log"),
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    try:
+        yield PgCluster(port)
+    finally:
+        subprocess.run(
+            [*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"],
+            check=False,
+            capture_output=True,
+        )
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'server.db'}"
+    cluster: PgCluster = request.getfixturevalue("pg_cluster")
+    return cluster.new_database()
+
+
+class FakeClock:
+    """Unix seconds that move only when a test says so."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass
+class Running:
+    url: str  # the database
+    base_url: str
+    client: httpx.Client
+    key: str  # alice's
+    other_key: str  # bob's
+    clock: FakeClock
+
+    def post(self, path: str, body: object = None, **kw: object) -> httpx.Response:
+        if body is not None:
+            kw["json"] = body
+        return self.client.post(path, **kw)  # type: ignore[arg-type]
+
+    def count(self, table: str) -> int:
+        engine = sa.create_engine(self.url)
+        try:
+            with engine.connect() as conn:
+                return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+        finally:
+            engine.dispose()
+
+    def written(self) -> dict[str, int]:
+        """Rows a request may write: all must stay 0 after a refused request."""
+        return {t: self.count(t) for t in ("telemetry", "jobs", "idempotency_keys")}
+
+
+@pytest.fixture
+def start_server(db_url: str) -> Iterator[Callable[..., Running]]:
+    stops: list[Callable[[], None]] = []
+    clients: list[httpx.Client] = []
+
+    def start(limits: Limits | None = None) -> Running:
+        key = add_user(db_url, "alice")
+        other = add_user(db_url, "bob")
+        clock = FakeClock()
+        base_url, stop = serve_in_thread(create_app(db_url, limits=limits, clock=clock))
+        stops.append(stop)
+        client = httpx.Client(base_url=base_url, timeout=10)
+        clients.append(client)
+        return Running(db_url, base_url, client, key, other, clock)
+
+    yield start
+    for client in clients:
+        client.close()
+    for stop in stops:
+        stop()
+
+
+@pytest.fixture
+def srv(start_server: Callable[..., Running]) -> Running:
+    return start_server()
+
+
+def sample(key: str, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "api_key": key,
+        "speed": 55.5,
+        "rpm": 1400,
+        "gear": 8,
+        "fuel_current": 80.25,
+        "fuel_capacity": 150.0,
+        "engine_damage": 0.01,
+        "transmission_damage": 0.02,
+        "chassis_damage": 0.0,
+        "wheels_damage": 0.03,
+        "cabin_damage": 0.0,
+        "cargo_damage": 0.0,
+        "position_x": -1234.5,
+        "position_y": 40.0,
+        "position_z": 98765.25,
+        "parking_brake": False,
+        "cruise_control_enabled": True,
+        "cruise_control_speed": 55.0,
+        "retarder_level": 1,
+    }
+    body.update(changes)
+    return body
+
+
+def job_start(key: str, **changes: object) -> dict[str, object]:
+    body: dict[str, object] = {
+        "api_key": key,
+        "source_city": "Sacramento",
+        "destination_city": "Reno",
+        "destination_company": "Wallbert",
+        "cargo_type": "Apples",
+        "cargo_weight": 30000,
+        "income": 5000,
+        "distance": 500,
+    }
+    body.update(changes)
+    return body

@@ -1,0 +1,241 @@
+"""The sync worker against the real reference server over HTTP on 127.0.0.1, with a
+fault-injecting proxy in front of it; the worker's clock is fake (no waiting)."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from roadmaster.server.users import rotate_key
+from roadmaster.storage import Store
+from roadmaster.storage import outbox as ob
+from roadmaster.sync.config import ApiKey
+from roadmaster.sync.errors import SyncBlockedError
+from tests.storage.conftest import FakeClock, make_sample
+from tests.sync.conftest import Proxy, Server, WorkerClock, make_worker, record_drive
+
+
+def _pending(store: Store) -> tuple[int, int]:
+    with store.engine.connect() as conn:
+        return ob.pending_count(conn), ob.dead_count(conn)
+
+
+def _check_arrived(server: Server, n_samples: int, n_jobs: int) -> None:
+    """Every sample once, in order; every job once; each job's samples carry its id."""
+    assert server.positions() == [float(i) for i in range(n_samples)]
+    assert server.count("jobs") == n_jobs
+    orphans = server.query(
+        "SELECT count(*) FROM telemetry t LEFT JOIN jobs j ON j.id = t.job_id "
+        "WHERE t.job_id IS NOT NULL AND j.id IS NULL"
+    )
+    assert orphans[0][0] == 0
+    completed = server.query("SELECT count(*) FROM jobs WHERE completed_at IS NOT NULL")
+    assert completed[0][0] == n_jobs
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["extensions", "plain-contract"])
+def test_offline_backlog_arrives_in_order_once_the_server_is_up(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server, plain: bool
+) -> None:
+    n = record_drive(store, clock, jobs=3, samples_per_job=60 if plain else 400)
+    wclock = WorkerClock()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock)
+    # Offline: nothing listens on the proxy's port yet (connection refused).
+    with pytest.raises(SyncBlockedError, match="Can't reach"):
+        worker.drain(once=True)
+    assert _pending(store) == (n + 6, 0)
+    assert wclock.waited and all(w > 0 for w in wclock.waited)  # backed off, no spinning
+    proxy.plain = plain
+    proxy.start()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock)
+    worker.drain(once=True)
+    _check_arrived(server, n, 3)
+    assert _pending(store) == (0, 0)
+    if plain:
+        assert "/api/telemetry/batch" not in proxy.seen
+        assert proxy.seen.count("/api/telemetry") == n
+    else:
+        assert proxy.seen.count("/api/telemetry/batch") < 10
+        # client timestamps: the samples keep the time they were recorded
+        first = server.query("SELECT recorded_at FROM telemetry ORDER BY id LIMIT 1")[0][0]
+        assert str(first).startswith("2026-03-01 12:00:00")
+
+
+def test_500_429_and_dropped_replies_lose_nothing_and_duplicate_nothing(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server
+) -> None:
+    n = record_drive(store, clock, jobs=2, samples_per_job=300)
+    script = {
+        "/api/telemetry/batch": ["500", "429", "drop", None, "drop"],
+        "/api/jobs/start": ["drop"],
+    }
+
+    def fault(path: str, body: dict[str, object]) -> object:
+        steps = script.get(path)
+        step = steps.pop(0) if steps else None
+        if step == "500":
+            return (500, {"error": "Internal error"}, {})
+        if step == "429":
+            return (429, {"error": "Rate limit exceeded"}, {"Retry-After": "37"})
+        return step
+
+    proxy.fault = fault  # type: ignore[assignment]
+    proxy.start()
+    wclock = WorkerClock()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock, batch_size=100)
+    worker.drain(once=True)
+    _check_arrived(server, n, 2)
+    assert worker.stats.rate_limited == 1
+    assert any(w >= 37 for w in wclock.waited)  # Retry-After honoured
+    assert worker.stats.failures == 4  # the 500 and three lost replies
+    assert _pending(store) == (0, 0)
+
+
+def test_without_idempotency_a_lost_reply_can_duplicate_a_sample(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server
+) -> None:
+    """The documented limit of the plain contract: stored, reply lost, sent again."""
+    for i in range(5):
+        store.apply([make_sample(float(i), None)])
+    drops = ["drop"]
+    proxy.plain = True
+    proxy.fault = lambda path, body: (
+        drops.pop() if drops and body.get("position_x") == 2.0 else None
+    )  # type: ignore[assignment]
+    proxy.start()
+    worker, _ = make_worker(store, proxy.url, server.key)
+    worker.drain(once=True)
+    assert server.positions() == [0.0, 1.0, 2.0, 2.0, 3.0, 4.0]
+
+
+def test_401_pauses_until_the_key_changes_and_nothing_is_lost(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    n = record_drive(store, clock, jobs=2, samples_per_job=50)
+    proxy.plain = True  # one request per row: the key changes mid-stream
+    calls = []
+    new_key: list[str] = []
+
+    def fault(path: str, body: dict[str, object]) -> None:
+        calls.append(path)
+        if len(calls) == 30:
+            new_key.append(rotate_key(server.db_url, "alice"))
+
+    proxy.fault = fault  # type: ignore[assignment]
+    proxy.start()
+    worker, box = make_worker(store, proxy.url, server.key)
+    with pytest.raises(SyncBlockedError, match="refused the API key rm_"):
+        worker.drain(once=True)
+    pending, dead = _pending(store)
+    assert dead == 0 and pending > 0
+    box.key = ApiKey(new_key[0])
+    worker2, _ = make_worker(store, proxy.url, new_key[0])
+    worker2.drain(once=True)
+    _check_arrived(server, n, 2)
+    for key in (server.key, new_key[0]):
+        assert key not in caplog.text
+        assert key[4:] not in caplog.text
+
+
+def test_a_refused_sample_is_dead_lettered_and_the_rest_flows(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server
+) -> None:
+    n = record_drive(store, clock, jobs=1, samples_per_job=100)
+    bad = 42.0
+
+    def fault(path: str, body: dict[str, object]) -> object:
+        samples = body.get("samples", [body])
+        assert isinstance(samples, list)
+        if any(s.get("position_x") == bad for s in samples):
+            return (400, {"error": "Validation failed", "details": {"speed": "too fast"}}, {})
+        return None
+
+    proxy.fault = fault  # type: ignore[assignment]
+    proxy.start()
+    worker, _ = make_worker(store, proxy.url, server.key)
+    worker.drain(once=True)
+    assert server.positions() == [float(i) for i in range(n) if i != bad]
+    assert _pending(store) == (0, 1)
+    with store.engine.connect() as conn:
+        (dead,) = ob.dead_rows(conn)
+    assert (
+        dead.kind == "telemetry" and "Validation failed" in dead.reason and "speed" in dead.reason
+    )
+
+    from roadmaster.commands.status import collect
+
+    info = collect(store.engine, str(store.data_file))
+    assert info["outbox_dead"] == 1 and "Validation failed" in info["dead_rows"][0]["reason"]
+    # After a fix, `sync --retry-dead` sends it.
+    proxy.fault = None
+    with store.engine.connect() as conn:
+        assert ob.retry_dead(conn) == 1
+    worker, _ = make_worker(store, proxy.url, server.key)
+    worker.drain(once=True)
+    assert sorted(server.positions()) == [float(i) for i in range(n)]
+    assert _pending(store) == (0, 0)
+
+
+@pytest.mark.parametrize("plain", [False, True])
+def test_a_cancelled_job_is_sent_only_where_the_server_has_cancel(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server, plain: bool
+) -> None:
+    from roadmaster.jobs.events import JobCancelled, JobStarted
+    from tests.storage.conftest import make_info, make_stats
+
+    info = make_info()
+    store.apply([JobStarted(t_s=0, game_time_min=1, job_key="c", info=info, resumed=False)])
+    store.apply([make_sample(0.0, "c")])
+    store.apply(
+        [
+            JobCancelled(
+                t_s=1,
+                game_time_min=2,
+                job_key="c",
+                info=info,
+                stats=make_stats(),
+                penalty=500,
+                finished_game_min=2,
+            )
+        ]
+    )
+    proxy.plain = plain
+    proxy.start()
+    worker, _ = make_worker(store, proxy.url, server.key)
+    worker.drain(once=True)
+    assert _pending(store) == (0, 0)
+    cancelled = server.query("SELECT count(*) FROM jobs WHERE cancelled_at IS NOT NULL")[0][0]
+    assert cancelled == (0 if plain else 1)
+    notes = (
+        store.engine.connect()
+        .exec_driver_sql("SELECT last_error FROM outbox WHERE kind = 'job_cancel'")
+        .scalar_one()
+    )
+    assert (notes is not None and "no cancel endpoint" in notes) == plain
+
+
+def test_a_live_sample_reaches_the_server_within_2_s(store: Store, server: Server) -> None:
+    import time
+
+    from roadmaster.sync.worker import RealClock
+
+    worker, _ = make_worker(store, server.base_url, server.key, RealClock())  # type: ignore[arg-type]
+    worker.start()
+    try:
+        store.apply([make_sample(0.0, None)])
+        worker.wake()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and server.count("telemetry") == 0:
+            time.sleep(0.02)
+        assert server.count("telemetry") == 1
+        # and one committed without a wake is picked up by the idle poll
+        store.apply([make_sample(1.0, None)])
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and server.count("telemetry") == 1:
+            time.sleep(0.02)
+        assert server.count("telemetry") == 2
+    finally:
+        assert worker.stop(2.0)
+        worker.engine.dispose()

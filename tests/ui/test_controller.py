@@ -1,0 +1,144 @@
+"""The controller with real threads: capture into a real store, events through the
+real bridge, shutdown in order; and the demo driven through a delivery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings
+
+from roadmaster.jobs.events import JobDelivered, JobStarted
+from roadmaster.storage.store import Store
+from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.ui.app import RoadMasterApp
+from roadmaster.ui.controller import AppController, AppOptions
+from tests.ui.frames import EndlessSource, ListSource, driving_map
+
+TIMEOUT_MS = 15_000
+
+
+def _options(tmp_path: Path, maps: list[bytes], **kw) -> AppOptions:
+    return AppOptions(
+        source_factory=lambda: ListSource(maps), data_dir=tmp_path / "data", speed=None, **kw
+    )
+
+
+def test_capture_starts_records_and_shuts_down_in_order(qtbot, tmp_path):
+    controller = AppController(
+        AppOptions(source_factory=EndlessSource, data_dir=tmp_path / "data", speed=20.0)
+    )
+    statuses = []
+    controller.status_changed.connect(statuses.append)
+    with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
+        controller.start()
+    qtbot.waitUntil(controller.capture_running, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: statuses and statuses[-1].recording.startswith("● Recording"), timeout=TIMEOUT_MS
+    )
+    assert controller.shutdown(timeout_s=10)
+    assert not controller.capture.running  # the thread was joined
+    # the store was closed and its lock released: it opens again at once
+    Store.open(tmp_path / "data").close()
+
+
+def test_capture_that_cannot_open_the_store_says_not_recording(qtbot, tmp_path):
+    blocker = tmp_path / "data"
+    blocker.write_text("a file where the data folder should be")
+    controller = AppController(_options(tmp_path, [driving_map()]))
+    with qtbot.waitSignal(controller.bridge.problem_reported, timeout=TIMEOUT_MS):
+        controller.start()
+    qtbot.waitUntil(
+        lambda: controller.status.recording.startswith("NOT RECORDING"), timeout=TIMEOUT_MS
+    )
+    assert controller.shutdown(timeout_s=5)
+
+
+def test_jobs_reach_the_job_panel_through_the_bridge(qtbot, tmp_path):
+    app = RoadMasterApp(
+        _options(tmp_path, [driving_map()]),
+        QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+    )
+    qtbot.addWidget(app.window)
+    panel = app.window.job_panel
+    # real events, from a real simulator run through the tracker
+    events = _simulated_job_events()
+    started = next(e for e in events if isinstance(e, JobStarted))
+    delivered = next(e for e in events if isinstance(e, JobDelivered))
+    app.controller.bridge.publish_events((started,))
+    app.controller.bridge.publish_progress(
+        app.controller._progress.__class__(
+            job=_progress_of(started), hos=None, game_time_min=started.game_time_min
+        )
+    )
+    qtbot.waitUntil(
+        lambda: (
+            panel.route.text() == f"{started.info.source_city} → {started.info.destination_city}"
+        ),
+        timeout=TIMEOUT_MS,
+    )
+    assert panel.events.item(0).text().startswith("Job started")
+    app.controller.bridge.publish_events((delivered,))
+    qtbot.waitUntil(lambda: panel.events.item(0).text().startswith("Delivered"), timeout=TIMEOUT_MS)
+    app.controller._emit_job()
+    assert app.controller.job_model.last_job.startswith("Delivered")
+    app.shutdown()
+
+
+def _progress_of(started: JobStarted):
+    from roadmaster.jobs.events import JobStats
+    from roadmaster.ui.present import JobProgress
+
+    return JobProgress(started.job_key, started.info, JobStats())
+
+
+def _simulated_job_events():
+    from roadmaster.jobs.tracker import Tracker
+    from roadmaster.telemetry.status import Monitor
+
+    source = SimulatorSource(tick_s=0.5, duration_s=3 * 3600)
+    monitor, tracker = Monitor(), Tracker(sample_interval_s=0)
+    events = []
+    while (snap := source.snapshot()) is not None:
+        events += tracker.feed(monitor.update(snap))
+        if any(isinstance(e, JobDelivered) for e in events):
+            return events
+    pytest.fail("the simulator delivered no job in 3 hours")
+
+
+def test_the_demo_drives_a_delivery(qtbot, tmp_path):
+    """roadmaster --demo at a high speed-up: the job panel, the status bar and the
+    notifications follow a whole simulated delivery, synced to the demo server."""
+    options = AppOptions(
+        source_factory=lambda: SimulatorSource(),
+        data_dir=tmp_path / "demo",
+        demo=True,
+        speed=300.0,
+    )
+    app = RoadMasterApp(options, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(app.window)
+    notes: list[str] = []
+    app.controller.notification_posted.connect(lambda title, text: notes.append(title))
+    app.start(show=True)
+    window = app.window
+    qtbot.waitUntil(
+        lambda: window.job_panel.model and window.job_panel.model.has_job, timeout=60_000
+    )
+    qtbot.waitUntil(
+        lambda: window.status_line.recording.text().startswith("● Recording delivery to"),
+        timeout=TIMEOUT_MS,
+    )
+    assert "Job started" in notes
+    qtbot.waitUntil(lambda: window.dashboard.speed.value_text not in ("–", "0"), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: any(n.startswith("Delivered") or n == "Job cancelled" for n in notes),
+        timeout=120_000,
+    )
+    qtbot.waitUntil(
+        lambda: window.job_panel.last_job.text() != "No finished job yet.", timeout=TIMEOUT_MS
+    )
+    assert any(n in notes for n in ("Toll", "Fined", "Refuelled"))
+    qtbot.waitUntil(
+        lambda: window.status_line.sync.text().startswith("Sync online"), timeout=TIMEOUT_MS
+    )
+    assert app.shutdown()

@@ -1,0 +1,287 @@
+"""The tray: menu, actions, tooltip and notification texts (pure, no tray host
+needed), the close policy without a tray, and the real icon where a tray exists."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+
+from roadmaster.jobs import events as events_module
+from roadmaster.jobs.events import (
+    Fined,
+    JobDelivered,
+    JobInfo,
+    JobStarted,
+    JobStats,
+    TollPaid,
+    Wear,
+)
+from roadmaster.settings import Settings
+from roadmaster.telemetry.frame import Game
+from roadmaster.ui.tray import (
+    MAX_NOTIFICATIONS_PER_BATCH,
+    TOOLTIP_MAX,
+    TrayIcon,
+    apply_close_policy,
+    menu_entries,
+    notification_for,
+    notifications_for,
+    tooltip_text,
+    tray_available,
+)
+
+INFO = JobInfo(
+    game=Game.ATS,
+    cargo_id="lumber",
+    cargo="Lumber",
+    cargo_mass_kg=18_000.0,
+    source_city_id="reno",
+    source_city="Reno",
+    source_company_id="gal_oil",
+    source_company="Gallon Oil",
+    destination_city_id="sacramento",
+    destination_city="Sacramento",
+    destination_company_id="wal",
+    destination_company="Wallbert",
+    income=12_345,
+    planned_distance_km=210,
+    deadline_game_min=10_000,
+    job_market="freight_market",
+    special_job=False,
+    started_game_min=9_000,
+)
+
+
+def delivered(**changes: object) -> JobDelivered:
+    stats = JobStats(
+        distance_km=210.0, fuel_used_l=80.0, wear_start=Wear(), wear_end=Wear(engine=0.05)
+    )
+    base: dict[str, object] = dict(
+        t_s=1.0,
+        game_time_min=9_500,
+        job_key="k",
+        info=INFO,
+        stats=stats,
+        revenue=12_000,
+        xp=500,
+        cargo_damage=0.01,
+        distance_km=210.0,
+        delivery_time_min=300,
+        finished_game_min=9_500,
+        autopark_used=False,
+        autoload_used=False,
+        late=False,
+    )
+    base.update(changes)
+    return JobDelivered(**base)  # type: ignore[arg-type]
+
+
+class Actions:
+    def __init__(self) -> None:
+        self.running = False
+        self.calls: list[str] = []
+        self.settings = Settings()
+        self.state = "Capturing ATS — job to Sacramento — synced"
+
+    def start_capture(self) -> None:
+        self.calls.append("start_capture")
+        self.running = True
+
+    def stop_capture(self) -> None:
+        self.calls.append("stop_capture")
+        self.running = False
+
+    def capture_running(self) -> bool:
+        return self.running
+
+    def toggle_dashboard(self) -> None:
+        self.calls.append("toggle_dashboard")
+
+    def toggle_overlay(self) -> None:
+        self.calls.append("toggle_overlay")
+
+    def toggle_click_through(self) -> None:
+        self.calls.append("toggle_click_through")
+
+    def sync_now(self) -> None:
+        self.calls.append("sync_now")
+
+    def open_data_folder(self) -> None:
+        self.calls.append("open_data_folder")
+
+    def quit(self) -> None:
+        self.calls.append("quit")
+
+    def state_text(self) -> str:
+        return self.state
+
+    def overlay_visible(self) -> bool:
+        return True
+
+
+# --- pure logic ------------------------------------------------------------------------
+
+
+def test_menu_has_every_command_with_state_dependent_labels() -> None:
+    labels = [e.label for e in menu_entries(capture_running=False) if e.key]
+    assert labels == [
+        "Start capture",
+        "Show/hide dashboard",
+        "Show/hide overlay",
+        "Overlay click-through",
+        "Sync now",
+        "Open data folder",
+        "Quit RoadMaster",
+    ]
+    running = menu_entries(
+        capture_running=True, dashboard_visible=False, overlay_visible=True, click_through=True
+    )
+    by_key = {e.key: e for e in running if e.key}
+    assert by_key["capture"].label == "Stop capture"
+    assert by_key["dashboard"].label == "Show dashboard"
+    assert by_key["overlay"].label == "Hide overlay"
+    assert by_key["click_through"].checked is True
+
+
+def test_tooltip_is_short_enough_for_windows() -> None:
+    assert tooltip_text("Game not running") == "RoadMaster — Game not running"
+    long = tooltip_text("x" * 500)
+    assert len(long) == TOOLTIP_MAX and long.endswith("…")
+
+
+def test_job_started_and_resumed() -> None:
+    started = JobStarted(t_s=0, game_time_min=9_000, job_key="k", info=INFO, resumed=False)
+    n = notification_for(started)
+    assert n is not None and n.title == "Job started"
+    assert n.message == "Lumber: Reno → Sacramento for $12,345."
+    resumed = JobStarted(t_s=0, game_time_min=9_000, job_key="k", info=INFO, resumed=True)
+    assert notification_for(resumed) is None
+
+
+def test_delivered_shows_revenue_and_profit_with_the_users_assumptions() -> None:
+    n = notification_for(delivered())
+    assert n is not None and n.title == "Delivered"
+    assert n.message.startswith("Lumber to Sacramento: revenue $12,000, profit $")
+    cheap = Settings()
+    cheap.economy.repair_cost_scale = 0.1
+    cheap.display.currency = "CAD"
+    m = notification_for(delivered(late=True), cheap)
+    assert m is not None and m.title == "Delivered (late)"
+    assert "revenue C$12,000" in m.message
+
+    def profit(text: str) -> int:
+        return int(text.rsplit("$", 1)[1].rstrip(".").replace(",", ""))
+
+    assert profit(m.message) > profit(n.message)  # repairs cost less
+
+
+def test_fined_is_a_warning() -> None:
+    n = notification_for(
+        Fined(t_s=0, game_time_min=0, job_key=None, offence="speeding", amount=250)
+    )
+    assert n is not None and n.warning and n.message == "250 for speeding."
+
+
+def test_achievement_and_sync_blocked_by_class_name() -> None:
+    cls = getattr(events_module, "AchievementUnlocked", None)
+    if cls is not None:
+        event = cls(
+            t_s=0,
+            game_time_min=0,
+            achievement_id="first_job",
+            title="First job",
+            description="Deliver your first job.",
+            job_key="k",
+        )
+    else:  # not yet in events.py: a stand-in with the same name
+
+        class AchievementUnlocked:
+            title = "First job"
+            description = "Deliver your first job."
+
+        event = AchievementUnlocked()
+    n = notification_for(event)
+    assert n is not None and n.title == "Achievement unlocked: First job"
+    assert n.message == "Deliver your first job."
+
+    class SyncBlocked:
+        message = "The server does not know your API key (401)."
+
+    s = notification_for(SyncBlocked())
+    assert s is not None and s.warning and s.title == "Sync paused"
+    assert "kept locally" in s.message
+
+
+def test_other_events_are_quiet_and_batches_are_capped() -> None:
+    assert notification_for(TollPaid(t_s=0, game_time_min=0, job_key=None, amount=5)) is None
+    burst = [delivered() for _ in range(10)]
+    shown = notifications_for(burst)
+    assert len(shown) == MAX_NOTIFICATIONS_PER_BATCH
+    assert shown[-1].message == "…and 8 more (see the job log)."
+
+
+# --- the icon object (no tray host needed to build it) ---------------------------------------
+
+
+def test_menu_actions_call_the_app(qtbot) -> None:
+    actions = Actions()
+    tray = TrayIcon(actions)
+    tray.menu().aboutToShow.emit()
+    by_key = tray.actions_by_key()
+    assert by_key["capture"].text() == "Start capture"
+    assert by_key["overlay"].text() == "Hide overlay"  # from the optional overlay_visible()
+    by_key["capture"].trigger()
+    assert actions.calls == ["start_capture"]
+    tray.menu().aboutToShow.emit()
+    assert tray.actions_by_key()["capture"].text() == "Stop capture"
+    for key in ("capture", "dashboard", "overlay", "click_through", "sync", "data", "quit"):
+        tray.actions_by_key()[key].trigger()
+    assert actions.calls[1:] == [
+        "stop_capture",
+        "toggle_dashboard",
+        "toggle_overlay",
+        "toggle_click_through",
+        "sync_now",
+        "open_data_folder",
+        "quit",
+    ]
+    assert tray.toolTip() == "RoadMaster — Capturing ATS — job to Sacramento — synced"
+    actions.state = "Offline: 12 jobs waiting"
+    tray.trigger("sync")
+    assert tray.toolTip() == "RoadMaster — Offline: 12 jobs waiting"
+
+
+def test_notifications_are_also_signalled_for_a_status_bar(qtbot) -> None:
+    tray = TrayIcon(Actions())
+    with qtbot.waitSignal(tray.notified) as sig:
+        shown = tray.notify_events([delivered()])
+    assert sig.args[0] == "Delivered" and shown[0].title == "Delivered"
+
+
+def test_without_a_tray_closing_the_window_quits(qtbot) -> None:
+    app = QApplication.instance()
+    tray = TrayIcon(Actions())  # never shown: no tray here, or shown and hidden again
+    assert apply_close_policy(app, tray) is False
+    assert app.quitOnLastWindowClosed()
+    assert apply_close_policy(app, None) is False
+
+
+@pytest.fixture
+def needs_tray(qapp) -> None:
+    # Asked after the QApplication exists: before it, Qt crashes on this call.
+    if not QSystemTrayIcon.isSystemTrayAvailable():
+        pytest.skip("no system tray on this platform (offscreen / bare Xvfb; run trayer for one)")
+
+
+def test_with_a_tray_the_app_lives_on_in_it(needs_tray, qtbot) -> None:
+    app = QApplication.instance()
+    tray = TrayIcon(Actions())
+    tray.show()
+    try:
+        assert tray_available()
+        assert apply_close_policy(app, tray) is True
+        assert not app.quitOnLastWindowClosed()
+        tray.notify_events([delivered()])  # shows a balloon; must not raise
+    finally:
+        tray.hide()
+        app.setQuitOnLastWindowClosed(True)

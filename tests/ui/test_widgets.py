@@ -1,0 +1,130 @@
+"""The widgets, fed real frames: what a user sees, and no painting while hidden."""
+
+from roadmaster.telemetry.frame import Game
+from roadmaster.ui import present
+from roadmaster.ui.dashboard import DashboardView
+from roadmaster.ui.job_panel import JobPanel
+from roadmaster.ui.status_bar import StatusLine
+from roadmaster.units import UnitSystem
+from tests.ui.frames import KMH, reading
+
+
+def test_the_dashboard_shows_a_driving_frame(qtbot):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1000, 650)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_model(present.dashboard_model(reading(**{"truck_b.parkBrake": 1}), UnitSystem.METRIC))
+    assert view.speed.value_text == "72"
+    assert view.speed.unit == "km/h"
+    assert view.speed.limit is not None and round(view.speed.limit) == 80
+    assert view.rpm.value_text == "1350"
+    assert view.rpm.red_from == 2250.0  # 90 % of the engine's 2500 max
+    assert view.gear.gear == "10"
+    assert view.park_brake.on and not view.cruise.on
+    assert view.damage.percent_text("Cabin") == "25%"
+    assert view.warnings.warnings == ()
+    image = view.grab().toImage()  # paints every instrument for real
+    assert not image.isNull()
+
+
+def test_warnings_appear_when_fuel_is_low_and_when_speeding(qtbot):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show()
+    r = reading(**{"truck_f.fuel": 30.0, "truck_f.speed": 100 * KMH})
+    view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+    assert view.warnings.warnings == ("LOW FUEL", "SPEEDING")
+    assert view.fuel.alarm and view.speed.alarm
+
+
+def test_cruise_control_marks_its_set_speed(qtbot):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    r = reading(**{"truck_b.cruiseControl": 1, "truck_f.cruiseControlSpeed": 70 * KMH})
+    view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+    assert view.cruise.on and view.cruise.text == "CRUISE 70"
+    assert round(view.speed.cruise) == 70
+
+
+def test_a_hidden_dashboard_does_not_paint(qtbot):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_model(present.dashboard_model(reading(), UnitSystem.METRIC))
+    qtbot.waitUntil(lambda: view.paint_count() > 0, timeout=2000)
+    view.hide()
+    before = view.paint_count()
+    for speed in (10, 30, 50, 70, 90):
+        r = reading(**{"truck_f.speed": speed * KMH, "truck_f.fuel": speed * 1.0})
+        view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+        qtbot.wait(40)  # let the event loop run: any pending paint would happen here
+    assert view.paint_count() == before
+    assert not view.speed._ease.isActive()
+
+
+def _job_progress():
+    from roadmaster.jobs.events import JobInfo, JobStats
+
+    info = JobInfo(
+        game=Game.ETS2,
+        cargo_id="apples",
+        cargo="Apples",
+        cargo_mass_kg=18_000,
+        source_city_id="berlin",
+        source_city="Berlin",
+        source_company_id="tree_et",
+        source_company="Tree-ET",
+        destination_city_id="praha",
+        destination_city="Praha",
+        destination_company_id="kaarfor",
+        destination_company="Kaarfor",
+        income=9_000,
+        planned_distance_km=350,
+        deadline_game_min=20 * 60,
+        job_market="freight_market",
+        special_job=False,
+        started_game_min=10 * 60,
+    )
+    stats = JobStats(distance_km=120.0, fuel_used_l=40.0, fines_total=250, tolls_total=80)
+    return present.JobProgress("key-1", info, stats)
+
+
+def test_the_job_panel_shows_the_job_money_and_deadline(qtbot):
+    panel = JobPanel()
+    qtbot.addWidget(panel)
+    m = present.job_panel_model(_job_progress(), 12 * 60, UnitSystem.METRIC, None, "")
+    panel.show_model(m)
+    assert panel.cargo.text() == "Apples · 18,000 kg"
+    assert panel.route.text() == "Berlin → Praha"
+    assert panel.companies.text() == "Tree-ET → Kaarfor"
+    assert panel.distance.text() == "driven 120 km of 350 km planned"
+    assert panel.deadline.text().startswith("due in 8 h 00 min")
+    assert panel.expenses.text() == "fines €250 · tolls €80"
+    assert panel.profit.text().startswith("projected profit €")
+    assert panel.last_job.text() == "No finished job yet."
+
+
+def test_an_overdue_job_says_so(qtbot):
+    m = present.job_panel_model(_job_progress(), 21 * 60, UnitSystem.METRIC, None, "")
+    assert m.overdue and m.deadline.startswith("late by 1 h 00 min")
+
+
+def test_the_status_bar_says_recording_or_not(qtbot):
+    bar = StatusLine()
+    qtbot.addWidget(bar)
+    sync = present.SyncInfo(enabled=False)
+    ok = present.status_model(
+        reading(), capture_running=True, capture_problem="", job=_job_progress(), sync=sync
+    )
+    bar.show_model(ok)
+    assert bar.recording.text() == "● Recording delivery to Praha"
+    assert bar.game.text() == "Driving · ETS2"
+    bad = present.status_model(
+        reading(), capture_running=False, capture_problem="disk full", job=None, sync=sync
+    )
+    bar.show_model(bad)
+    assert bar.recording.text() == "NOT RECORDING: disk full"
+    assert "#ff4d4f" in bar.recording.styleSheet()
