@@ -138,9 +138,7 @@ def _dict_source(var: str, members: tuple[Member, ...], tup: str | None) -> list
             expr = f"[{zero}] * {n}" if m.is_array else zero
         elif m.ctype == "char":
             expr = (
-                f"[*map(s, {tup}[{index}:{index + n}])]"
-                if m.strings > 1
-                else f"s({tup}[{index}])"
+                f"[*map(s, {tup}[{index}:{index + n}])]" if m.strings > 1 else f"s({tup}[{index}])"
             )
         elif m.is_array:
             expr = f"[*{tup}[{index}:{index + n}]]"
