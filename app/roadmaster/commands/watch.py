@@ -40,9 +40,15 @@ from roadmaster.telemetry.frame import Frame, Game
 from roadmaster.telemetry.readers import SOURCE_FORMS, open_source
 from roadmaster.telemetry.source import iterate
 from roadmaster.telemetry.status import GameState, Monitor, Reading
+from roadmaster.units import (
+    currency_for,
+    format_distance,
+    format_game_time,
+    format_money,
+    format_speed,
+    unit_system,
+)
 
-MPH_PER_MPS = 1 / 0.44704
-KMH_PER_MPS = 3.6
 REDRAW_S = 0.2  # wall seconds between redraws on a terminal
 LINE_EVERY_S = 5.0  # source seconds between status lines when piped
 
@@ -98,26 +104,19 @@ def run(args: argparse.Namespace) -> int:
 
 
 def game_clock(minutes: int) -> str:
-    """Absolute game minutes as "Mon 14:05" (minute 0 is a Monday 00:00)."""
-    day = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")[(minutes // 1440) % 7]
-    return f"{day} {minutes // 60 % 24:02d}:{minutes % 60:02d}"
+    return format_game_time(minutes, weekday=True)
 
 
 def money(amount: float, game: Game) -> str:
-    symbol = "$" if game == Game.ATS else "€"
-    return f"{symbol}{amount:,.0f}"
+    return format_money(amount, currency_for(game))
 
 
 def speed_text(mps: float, game: Game) -> str:
-    if game == Game.ATS:
-        return f"{abs(mps) * MPH_PER_MPS:.0f} mph"
-    return f"{abs(mps) * KMH_PER_MPS:.0f} km/h"
+    return format_speed(mps, unit_system(game))
 
 
 def distance_text(km: float, game: Game) -> str:
-    if game == Game.ATS:
-        return f"{km / 1.609344:,.1f} mi"
-    return f"{km:,.1f} km"
+    return format_distance(km, unit_system(game), 1)
 
 
 def gear_text(gear: int) -> str:
