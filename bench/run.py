@@ -57,7 +57,12 @@ def main(argv: list[str]) -> int:
                 continue
             print(f"== {name}")
             started = time.perf_counter()
-            result = entry()
+            # A benchmark may parse its own options: it gets none from run.py's.
+            saved_argv, sys.argv = sys.argv, [str(found[name])]
+            try:
+                result = entry()
+            finally:
+                sys.argv = saved_argv
             print(f"== {name}: done in {time.perf_counter() - started:.1f} s\n")
         except Exception:
             traceback.print_exc()
