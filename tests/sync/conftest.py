@@ -1,11 +1,12 @@
-"""Sync test fixtures: the real reference server on 127.0.0.1, a fault-injecting
-HTTP proxy in front of it, a fake clock for the worker, and local drives."""
+"""Sync test fixtures: the real reference server on 127.0.0.1 (on SQLite and on
+PostgreSQL: every test that uses ``server`` runs once per backend), a
+fault-injecting HTTP proxy in front of it, a fake clock for the worker, and local
+drives."""
 
 from __future__ import annotations
 
 import http.server
 import json
-import socket
 import socketserver
 import threading
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from roadmaster.jobs.events import JobDelivered, JobStarted
+from roadmaster.server import tables as t
 from roadmaster.server.app import create_app
 from roadmaster.server.limits import Limits
 from roadmaster.server.runner import serve_in_thread
@@ -28,44 +30,59 @@ from roadmaster.storage.engine import make_engine
 from roadmaster.sync.client import CloudClient
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.worker import HostedLimits, SyncWorker
+from tests.pg import BACKENDS, free_port, server_db_url
 from tests.storage.conftest import FakeClock, make_info, make_sample, make_stats
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
 class Server:
+    """The running reference server, and reads of its database for the assertions
+    (SQLAlchemy Core on the server's own tables: the same on both backends)."""
+
     db_url: str
     base_url: str
     key: str
+    _engine: sa.Engine | None = None
 
-    def query(self, sql: str) -> list[tuple[Any, ...]]:
-        engine = sa.create_engine(self.db_url)
-        try:
-            with engine.connect() as conn:
-                return [tuple(r) for r in conn.exec_driver_sql(sql)]
-        finally:
-            engine.dispose()
+    @property
+    def engine(self) -> sa.Engine:
+        if self._engine is None:
+            # No pool: every read sees the server's latest commit, and no connection
+            # outlives the test.
+            self._engine = sa.create_engine(self.db_url, poolclass=sa.pool.NullPool)
+        return self._engine
+
+    def scalars(self, stmt: sa.Select[Any]) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def scalar(self, stmt: sa.Select[Any]) -> Any:
+        with self.engine.connect() as conn:
+            return conn.execute(stmt).scalar_one()
 
     def positions(self) -> list[float]:
-        return [r[0] for r in self.query("SELECT position_x FROM telemetry ORDER BY id")]
+        """Every sample's x, in the order the server stored them."""
+        return self.scalars(sa.select(t.telemetry.c.position_x).order_by(t.telemetry.c.id))
 
-    def count(self, table: str) -> int:
-        return int(self.query(f"SELECT count(*) FROM {table}")[0][0])
+    def count(self, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+        return int(self.scalar(sa.select(sa.func.count()).select_from(table).where(*where)))
+
+    def close(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+@pytest.fixture(params=BACKENDS)
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    db_url = server_db_url(request, tmp_path)
     key = add_user(db_url, "alice")
     # Generous limits: pacing is tested on its own; here the faults are the point.
     limits = Limits(telemetry_per_hour=10_000_000, jobs_per_hour=100_000)
     base_url, stop = serve_in_thread(create_app(db_url, limits=limits))
-    yield Server(db_url, base_url, key)
+    srv = Server(db_url, base_url, key)
+    yield srv
+    srv.close()
     stop()
 
 
@@ -144,7 +161,10 @@ class Proxy:
         socketserver.ThreadingTCPServer.allow_reuse_address = True
         self._httpd = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), Handler)
         self._httpd.daemon_threads = True
-        threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+        # A short poll: stop() returns within 50 ms instead of the default 500 ms.
+        threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
 
     def stop(self) -> None:
         if self._httpd is not None:

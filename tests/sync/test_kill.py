@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+from roadmaster.server import tables as t
 from tests.sync.conftest import Server
 
 RUNS = 10
@@ -21,6 +22,14 @@ def _local(db: Path, sql: str) -> int:
     conn = sqlite3.connect(db)
     try:
         return int(conn.execute(sql).fetchone()[0])
+    finally:
+        conn.close()
+
+
+def _xs(db: Path) -> list[float]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("SELECT x_m FROM samples ORDER BY id")]
     finally:
         conn.close()
 
@@ -91,8 +100,11 @@ def test_kill_9_at_random_moments_loses_and_duplicates_nothing(
     jobs = _local(db, "SELECT count(*) FROM outbox WHERE kind = 'job_start'")
     assert samples > 500 and jobs >= 1
     assert _local(db, "SELECT count(*) FROM outbox WHERE state != 'done'") == 0
-    assert server.count("telemetry") == samples
-    assert server.count("jobs") == jobs
-    assert server.count("jobs") == _local(
+    assert server.count(t.telemetry) == samples
+    # Exactly once and in order: the server's samples, in the order it stored them,
+    # are the local ones in the order they were recorded.
+    assert server.positions() == _xs(db)
+    assert server.count(t.jobs) == jobs
+    assert server.count(t.jobs) == _local(
         db, "SELECT count(*) FROM jobs WHERE server_id IS NOT NULL"
     )

@@ -4,9 +4,12 @@ fault-injecting proxy in front of it; the worker's clock is fake (no waiting).""
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
+import sqlalchemy as sa
 
+from roadmaster.server import tables as t
 from roadmaster.server.users import rotate_key
 from roadmaster.storage import Store
 from roadmaster.storage import outbox as ob
@@ -24,14 +27,13 @@ def _pending(store: Store) -> tuple[int, int]:
 def _check_arrived(server: Server, n_samples: int, n_jobs: int) -> None:
     """Every sample once, in order; every job once; each job's samples carry its id."""
     assert server.positions() == [float(i) for i in range(n_samples)]
-    assert server.count("jobs") == n_jobs
-    orphans = server.query(
-        "SELECT count(*) FROM telemetry t LEFT JOIN jobs j ON j.id = t.job_id "
-        "WHERE t.job_id IS NOT NULL AND j.id IS NULL"
-    )
-    assert orphans[0][0] == 0
-    completed = server.query("SELECT count(*) FROM jobs WHERE completed_at IS NOT NULL")
-    assert completed[0][0] == n_jobs
+    assert server.count(t.jobs) == n_jobs
+    tel, jobs = t.telemetry, t.jobs
+    orphans = sa.select(sa.func.count()).select_from(tel.outerjoin(jobs, jobs.c.id == tel.c.job_id))
+    assert server.scalar(orphans.where(tel.c.job_id.is_not(None), jobs.c.id.is_(None))) == 0
+    with_samples = sa.select(sa.func.count(sa.distinct(tel.c.job_id)))
+    assert server.scalar(with_samples) == n_jobs
+    assert server.count(jobs, jobs.c.completed_at.is_not(None)) == n_jobs
 
 
 @pytest.mark.parametrize("plain", [False, True], ids=["extensions", "plain-contract"])
@@ -58,8 +60,8 @@ def test_offline_backlog_arrives_in_order_once_the_server_is_up(
     else:
         assert proxy.seen.count("/api/telemetry/batch") < 10
         # client timestamps: the samples keep the time they were recorded
-        first = server.query("SELECT recorded_at FROM telemetry ORDER BY id LIMIT 1")[0][0]
-        assert str(first).startswith("2026-03-01 12:00:00")
+        first = sa.select(t.telemetry.c.recorded_at).order_by(t.telemetry.c.id).limit(1)
+        assert server.scalar(first) == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
 
 def test_500_429_and_dropped_replies_lose_nothing_and_duplicate_nothing(
@@ -206,13 +208,12 @@ def test_a_cancelled_job_is_sent_only_where_the_server_has_cancel(
     worker, _ = make_worker(store, proxy.url, server.key)
     worker.drain(once=True)
     assert _pending(store) == (0, 0)
-    cancelled = server.query("SELECT count(*) FROM jobs WHERE cancelled_at IS NOT NULL")[0][0]
+    cancelled = server.count(t.jobs, t.jobs.c.cancelled_at.is_not(None))
     assert cancelled == (0 if plain else 1)
-    notes = (
-        store.engine.connect()
-        .exec_driver_sql("SELECT last_error FROM outbox WHERE kind = 'job_cancel'")
-        .scalar_one()
-    )
+    with store.engine.connect() as conn:  # closed: an open read would stall the checkpoint
+        notes = conn.exec_driver_sql(
+            "SELECT last_error FROM outbox WHERE kind = 'job_cancel'"
+        ).scalar_one()
     assert (notes is not None and "no cancel endpoint" in notes) == plain
 
 
@@ -227,15 +228,15 @@ def test_a_live_sample_reaches_the_server_within_2_s(store: Store, server: Serve
         store.apply([make_sample(0.0, None)])
         worker.wake()
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and server.count("telemetry") == 0:
+        while time.monotonic() < deadline and server.count(t.telemetry) == 0:
             time.sleep(0.02)
-        assert server.count("telemetry") == 1
+        assert server.count(t.telemetry) == 1
         # and one committed without a wake is picked up by the idle poll
         store.apply([make_sample(1.0, None)])
         deadline = time.monotonic() + 2.0
-        while time.monotonic() < deadline and server.count("telemetry") == 1:
+        while time.monotonic() < deadline and server.count(t.telemetry) == 1:
             time.sleep(0.02)
-        assert server.count("telemetry") == 2
+        assert server.count(t.telemetry) == 2
     finally:
         assert worker.stop(2.0)
         worker.engine.dispose()
