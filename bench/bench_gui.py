@@ -3,8 +3,9 @@
 Runs the demo (simulator, capture, in-process server and sync included) twice for
 ``--seconds`` after a warm-up: once with the dashboard visible, once minimised with
 only the overlay.  Prints CPU (process CPU time / wall time, all threads), the
-slowest GUI timer callback, RSS, and the cold start to a painted window (wall time
-from spawning the process to the first event-loop turn after the window showed).
+slowest GUI timer callback, RSS, the cold start to a painted window (process start
+to the end of the dashboard's first paint), and which heavy modules (httpx,
+SQLAlchemy, FastAPI, uvicorn, anthropic, pyqtgraph) were imported by then.
 
     .venv/bin/python bench/bench_gui.py [--seconds 60] [--size 1366x768]
 
@@ -83,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         if "cold_start_s" in r:
             print(f"    (incl. xvfb-run)  {r['cold_start_s']:5.2f} s from spawning xvfb-run")
+        early = r.get("loaded_before_paint")
+        if early is not None:
+            # httpx, SQLAlchemy, FastAPI, uvicorn, anthropic, pyqtgraph: after the paint
+            print(f"  heavy modules loaded before the first paint: {', '.join(early) or 'none'}")
         print(f"  overlay: {r['overlay']}, sync running: {r['sync']}")
     return 0
 

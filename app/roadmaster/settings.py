@@ -124,7 +124,8 @@ class OverlaySettings(_Section):
     opacity: float = Field(default=0.85, ge=0.2, le=1.0)
     click_through: bool = False
     hide_when_game_not_running: bool = True
-    refresh_hz: int = Field(default=15, ge=10, le=30)
+    # telemetry is read at 10 Hz: repainting faster would only show the same frame again
+    refresh_hz: int = Field(default=10, ge=10, le=30)
 
     @field_validator("items")
     @classmethod

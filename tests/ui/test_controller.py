@@ -68,7 +68,7 @@ def test_jobs_reach_the_job_panel_through_the_bridge(qtbot, tmp_path):
     app.controller.bridge.publish_events((started,))
     app.controller.bridge.publish_progress(
         app.controller._progress.__class__(
-            job=_progress_of(started), hos=None, game_time_min=started.game_time_min
+            job=_progress_of(started), game_time_min=started.game_time_min
         )
     )
     qtbot.waitUntil(

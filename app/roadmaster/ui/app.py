@@ -1,16 +1,26 @@
 """The application: builds the controller and the windows, wires part B's overlay,
-tray and settings dialog when they are there, runs the event loop, shuts down."""
+tray, settings dialog and first-run banner, the theme and font scale, runs the
+event loop, shuts down.
+
+Notifications: with a tray they are balloons; without one (some Linux desktops,
+bare X) they show in the status bar, and always in the job panel's recent events.
+Closing the main window hides it to the tray only when a tray icon is showing;
+otherwise it quits — never an invisible app.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtCore import QProcess, QSettings, QTimer
+from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication
 
 from roadmaster import paths
@@ -22,6 +32,27 @@ from roadmaster.ui.single_instance import SingleInstance, instance_key
 from roadmaster.ui.ticks import TICKS
 
 log = logging.getLogger(__name__)
+
+GAME_SEEN_KEY = "hints/game_seen"
+# Capture and the map wait for the first paint; this bounds the wait when no paint
+# comes (started minimised, a window manager that never exposes the window).
+FIRST_PAINT_FALLBACK_MS = 1500
+
+Launcher = Callable[[str, Sequence[str]], bool]
+
+
+def demo_command() -> tuple[str, list[str]]:
+    """How to start ``roadmaster --demo`` as a new process, from a source checkout
+    or from a frozen (PyInstaller) build."""
+    if getattr(sys, "frozen", False):
+        return sys.executable, ["--demo"]
+    return sys.executable, ["-m", "roadmaster.gui", "--demo"]
+
+
+def launch_detached(program: str, args: Sequence[str]) -> bool:
+    result = QProcess.startDetached(program, list(args))
+    # PySide6 returns (ok, pid) for this overload; older bindings a bare bool.
+    return bool(result[0] if isinstance(result, tuple) else result)
 
 
 def window_settings() -> QSettings:
@@ -42,14 +73,25 @@ class BenchOptions:
 class RoadMasterApp:
     """One running app: controller, main window and the optional part-B pieces."""
 
-    def __init__(self, options: AppOptions, qsettings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        options: AppOptions,
+        qsettings: QSettings | None = None,
+        *,
+        launcher: Launcher = launch_detached,
+        check_installs: bool = True,
+    ) -> None:
         self.options = options
         self.qsettings = qsettings if qsettings is not None else window_settings()
         self.controller = AppController(options)
-        self.window = MainWindow(self.controller)
+        self.window = MainWindow(self.controller, qsettings=self.qsettings)
         self.window.restore_layout(self.qsettings)
         self.overlay: Any = None
         self.tray: Any = None
+        self.in_tray = False  # closing the window hides it (a tray icon shows)
+        self._told_tray = False
+        self._started = False
+        self._launcher = launcher
         self._attach_overlay()
         self._attach_tray()
         c = self.controller
@@ -58,7 +100,26 @@ class RoadMasterApp:
         c.settings_requested.connect(self.open_settings)
         c.overlay_toggle_requested.connect(self.toggle_overlay)
         c.click_through_toggle_requested.connect(self._toggle_click_through)
+        c.notified.connect(self.show_notification)
         self.window.closing.connect(self._window_closing)
+        self.theme_mode = theme.saved_mode(self.qsettings)
+        self.window.show_theme_mode(self.theme_mode)
+        self.window.theme_requested.connect(self.set_theme)
+        hints = QGuiApplication.styleHints()
+        if hasattr(hints, "colorSchemeChanged"):
+            hints.colorSchemeChanged.connect(self._system_scheme_changed)
+        # first run: what to say is known only after two background checks
+        self._hint_state: dict[str, Any] = {
+            "has_cloud_key": True,  # until the keyring says otherwise: no false alarm
+            "game_seen": options.demo or bool(self.qsettings.value(GAME_SEEN_KEY, False, bool)),
+            "installs": None,
+            "detail": "",
+        }
+        self._check_installs = check_installs
+        self.window.hints.settings_requested.connect(self.controller.open_settings)
+        self.window.hints.demo_requested.connect(self.try_demo)
+        c.game_seen.connect(self._game_seen)
+        self._update_hints()
 
     # --- part B, when present ----------------------------------------------------------
 
@@ -84,13 +145,101 @@ class RoadMasterApp:
             return
         app = QApplication.instance()
         if not tray_available():
-            # No tray on this desktop: the main window stays the way in, and
-            # notifications go to the job panel only.
+            # No tray on this desktop: the main window stays the way in (closing it
+            # quits), and notifications go to the status bar and the job panel.
+            self.in_tray = apply_close_policy(app, None)
             return
         self.tray = TrayIcon(self.controller)
         self.tray.show()
-        self.controller.bridge.events_committed.connect(self.tray.notify_events)
-        apply_close_policy(app, self.tray)
+        self.in_tray = apply_close_policy(app, self.tray)
+
+    # --- notifications, first run, theme -----------------------------------------------
+
+    def show_notification(self, note: Any) -> None:
+        """A tray balloon where a tray icon shows, else the status bar (the job
+        panel has logged it already)."""
+        if self.tray is not None and self.tray.isVisible():
+            self.tray.show_notification(note)
+        else:
+            self.window.status_line.show_notice(note.title, note.message, warning=note.warning)
+
+    def check_first_run(self) -> None:
+        """Ask the keyring and the Steam libraries, on pool threads (the keyring may
+        wait on D-Bus, the Steam scan on a slow disk); the banner updates when they
+        answer."""
+        if self.options.demo:
+            return  # the demo has its own key and its own "game"
+        tasks = self.controller.tasks
+
+        def has_key() -> bool:
+            from roadmaster.sync.config import load_api_key
+
+            return load_api_key().key is not None
+
+        tasks.run(
+            has_key,
+            lambda found: self._set_hint(has_cloud_key=bool(found)),
+            lambda _message: self._set_hint(has_cloud_key=False),
+        )
+        if self._check_installs and not self._hint_state["game_seen"]:
+            tasks.run(_scan_installs, self._installs_found)
+
+    def _installs_found(self, result: tuple[Any, str]) -> None:
+        installs, detail = result
+        self._set_hint(installs=installs, detail=detail)
+
+    def _set_hint(self, **changes: Any) -> None:
+        self._hint_state.update(changes)
+        self._update_hints()
+
+    def _update_hints(self) -> None:
+        s = self._hint_state
+        self.window.hints.update_state(
+            has_cloud_key=s["has_cloud_key"],
+            game_seen=s["game_seen"],
+            installs=s["installs"],
+            detail=s["detail"],
+        )
+
+    def _game_seen(self) -> None:
+        self.qsettings.setValue(GAME_SEEN_KEY, True)
+        self._set_hint(game_seen=True)
+
+    def try_demo(self) -> None:
+        """Start ``roadmaster --demo`` as a new process and quit this one: the demo
+        keeps its own data folder, so the player's log never holds simulated jobs,
+        and a fresh process is the honest way to say "this is not your game"."""
+        program, args = demo_command()
+        if self._launcher(program, args):
+            log.info("started the demo (%s %s); quitting", program, " ".join(args))
+            self.controller.quit()
+        else:
+            self.window.status_line.show_notice(
+                "Demo", "could not start the demo: run `roadmaster --demo`", warning=True
+            )
+
+    def set_theme(self, mode: str) -> None:
+        """View → Theme: apply and remember."""
+        self.theme_mode = mode if mode in theme.THEME_MODES else "system"
+        self.qsettings.setValue(theme.THEME_KEY, self.theme_mode)
+        self._apply_theme()
+        self.window.show_theme_mode(self.theme_mode)
+
+    def _system_scheme_changed(self, *_: object) -> None:
+        if self.theme_mode == "system":
+            self._apply_theme()
+
+    def _apply_theme(self, scale: float | None = None) -> None:
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            theme.apply(app, self.theme_mode, scale)
+            self.window.theme_applied()
+
+    def fit_to_screen(self, screen: QScreen | None = None) -> None:
+        """Font size for the screen the window is on (called again when it moves)."""
+        scale = theme.font_scale_for(screen or self.window.screen())
+        if scale != theme.font_scale():
+            self._apply_theme(scale)
 
     # --- commands ----------------------------------------------------------------------
 
@@ -126,27 +275,57 @@ class RoadMasterApp:
             updated = getter() if callable(getter) else None
             if updated is not None:
                 self.controller.apply_settings(updated)
+        self.check_first_run()  # a key may have been added (or removed)
 
     def _save_settings(self) -> None:
         if self.controller.settings is not None:
             self.controller.apply_settings(self.controller.settings)
 
     def _window_closing(self) -> None:
-        if self.tray is not None and self.tray.isVisible():
-            return  # lives on in the tray (apply_close_policy decided)
-        QApplication.instance().quit()
+        if self.in_tray and self.tray is not None and self.tray.isVisible():
+            # Lives on in the tray (apply_close_policy decided); say so once, or the
+            # player thinks it quit and stops recording is what they will fear.
+            if not self._told_tray:
+                self._told_tray = True
+                from roadmaster.ui.tray import Notification
+
+                self.tray.show_notification(
+                    Notification(
+                        "RoadMaster is still running",
+                        "It keeps recording in the tray. Right-click the icon to quit.",
+                    )
+                )
+            return
+        self.controller.quit()  # no tray: closing the window ends the app
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self, *, show: bool = True) -> None:
-        """Show the window first, then start capture on the next event-loop turn: the
-        capture thread's start-up (migrations, the demo server's imports) would
-        otherwise compete for the GIL with the first paint."""
+        """Show the window first; start capture and build the map once it has been
+        painted.  The capture thread's start-up (SQLAlchemy, migrations, the demo
+        server's FastAPI/uvicorn/httpx) and pyqtgraph's imports would otherwise
+        compete for the GIL with the first paint."""
         if show:
+            self.fit_to_screen(QGuiApplication.primaryScreen())
+            self.window.first_painted.connect(self._after_first_paint)
             self.window.show()
-            QTimer.singleShot(0, self.controller.start)
+            QTimer.singleShot(FIRST_PAINT_FALLBACK_MS, self._after_first_paint)
+            handle = self.window.windowHandle()
+            if handle is not None:
+                handle.screenChanged.connect(self.fit_to_screen)
         else:
             self.controller.start()
+            self.check_first_run()
+
+    def _after_first_paint(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.controller.start()
+        self.fit_to_screen()  # the screen the window really landed on
+        self.check_first_run()
+        # Last: building the map blocks this thread for the pyqtgraph imports.
+        QTimer.singleShot(0, self.window.load_route_view)
 
     def shutdown(self) -> bool:
         self.window.save_layout(self.qsettings)
@@ -157,6 +336,15 @@ class RoadMasterApp:
         ok = self.controller.shutdown()
         self.qsettings.sync()
         return ok
+
+
+def _scan_installs() -> tuple[Any, str]:
+    """The Steam check (a pool task): installs found, and what to tell the user."""
+    from roadmaster import steam
+
+    roots = steam.steam_roots()
+    installs = steam.find_games(roots)
+    return installs, steam.describe_installs(installs, roots_found=bool(roots))
 
 
 def _rss_mb() -> float:
@@ -185,18 +373,24 @@ def _process_age_s() -> float | None:
     return uptime - int(fields[19]) / os.sysconf("SC_CLK_TCK")
 
 
+HEAVY_MODULES = ("httpx", "anthropic", "sqlalchemy", "fastapi", "uvicorn", "pyqtgraph")
+
+
 def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) -> None:
     """Benchmark mode (bench/bench_gui.py): measure after a warm-up, then quit and
     write the figures as JSON.  Not a user feature."""
     import json
 
-    marks: dict[str, float] = {}
+    marks: dict[str, Any] = {}
 
     def first_paint() -> None:
         marks["painted_monotonic"] = time.monotonic()
         marks["process_age_s"] = _process_age_s()
+        # What must not be loaded before the first paint (DESIGN: lazy imports).
+        marks["loaded_before_paint"] = sorted(name for name in HEAVY_MODULES if name in sys.modules)
 
-    QTimer.singleShot(0, first_paint)  # runs after the first show/paint cycle
+    # The dashboard's first paint has finished (not just "show() was called").
+    rm.window.first_painted.connect(first_paint)
 
     def begin() -> None:
         if bench.hide_dashboard:
@@ -213,6 +407,7 @@ def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) ->
         wall = time.monotonic() - marks["wall0"]
         report = {
             "painted_monotonic": marks.get("painted_monotonic"),
+            "loaded_before_paint": marks.get("loaded_before_paint"),
             "start_to_paint_s": marks.get("process_age_s"),
             "cpu_percent": 100.0 * cpu / wall if wall > 0 else 0.0,
             "wall_s": wall,
@@ -241,7 +436,8 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     app = QApplication.instance() or QApplication(argv[:1] or ["roadmaster"])
     app.setApplicationName("RoadMaster")
     app.setOrganizationName("RoadMaster")
-    theme.apply(app)
+    qsettings = window_settings()
+    theme.apply(app, theme.saved_mode(qsettings), theme.font_scale_for(app.primaryScreen()))
     instance = SingleInstance(instance_key(options.data_dir))
     if instance.activate_existing():
         log.info("RoadMaster is already running: raised its window")
@@ -249,7 +445,7 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     instance.listen()
     crash = CrashReporter(paths.log_dir() / "roadmaster.log")
     crash.install()
-    rm = RoadMasterApp(options)
+    rm = RoadMasterApp(options, qsettings)
     instance.activation_requested.connect(rm.window.bring_to_front)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:

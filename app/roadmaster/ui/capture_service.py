@@ -3,8 +3,9 @@
 The store is opened *on the capture thread* because its write connection belongs to
 that thread; the GUI only ever gets the store's Engine (through the bridge) for
 read-only pool tasks.  Everything reaches the GUI through the bridge: committed
-events, the open job's progress (with the driving-time clock), and whether capture
-runs.  No Qt is used here directly.
+events, the open job's progress, and whether capture runs.  The driving-time
+clock is read from the capture's own mailbox (:meth:`CaptureService.hos`).  No Qt
+is used here directly.
 """
 
 from __future__ import annotations
@@ -18,12 +19,12 @@ from typing import TYPE_CHECKING, Protocol
 
 from roadmaster.errors import UserError
 from roadmaster.jobs.events import Event
-from roadmaster.jobs.hos import Remaining
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
 from roadmaster.ui.present import JobProgress
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads on the capture thread, after the first paint
+    from roadmaster.capture import HosStatus
     from roadmaster.storage.store import Store
     from roadmaster.ui.gui_capture import GuiCapture
 
@@ -42,10 +43,9 @@ class Publisher(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class CaptureProgress:
-    """The open job and the driving-time clock after a commit (immutable)."""
+    """The open job after a commit (immutable)."""
 
     job: JobProgress | None
-    hos: Remaining | None
     game_time_min: int | None
 
 
@@ -82,6 +82,12 @@ class CaptureService:
         """The newest reading (the capture's mailbox), from any thread."""
         capture = self.capture
         return None if capture is None else capture.latest
+
+    def hos(self) -> HosStatus | None:
+        """The hours-of-service clock as of the latest reading (the capture's
+        mailbox: an immutable value), from any thread."""
+        capture = self.capture
+        return None if capture is None else capture.hos
 
     def start(self) -> None:
         if self.running:

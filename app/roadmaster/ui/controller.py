@@ -9,7 +9,7 @@ visible (:meth:`set_view_active`) so nothing is computed for a hidden window.
 Part B's overlay and tray are built on this API: ``Overlay(controller)`` listens to
 ``dashboard_changed`` / ``job_changed`` / ``status_changed`` and calls
 ``set_view_active("overlay", visible)``; ``TrayIcon(app_controller)`` uses
-``status_changed``, ``notification_posted`` and the command methods (``show_main_window``,
+``status_changed`` and the command methods (``show_main_window``,
 ``toggle_overlay``, ``sync_now``, ``open_settings``, ``quit``).
 """
 
@@ -40,6 +40,8 @@ from roadmaster.jobs.events import (
     TollPaid,
     Transport,
 )
+from roadmaster.jobs.hos import Remaining
+from roadmaster.settings import Settings
 from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
@@ -49,6 +51,12 @@ from roadmaster.ui.capture_service import CaptureProgress, CaptureService
 from roadmaster.ui.cloud import CloudWiring, wire_cloud
 from roadmaster.ui.tasks import TaskRunner
 from roadmaster.ui.ticks import TICKS, TickStats
+from roadmaster.ui.tray import (
+    Notification,
+    limit_batch,
+    notification_for,
+    sync_blocked_notification,
+)
 from roadmaster.units import UnitPreference, UnitSystem, currency_for, format_money
 
 log = logging.getLogger(__name__)
@@ -117,7 +125,11 @@ class AppController(QObject):
     job_changed = Signal(object)  # present.JobPanelModel
     status_changed = Signal(object)  # present.StatusModel
     position_changed = Signal(object)  # Reading with a frame, for the route view
-    notification_posted = Signal(str, str)  # title, text
+    notification_posted = Signal(str, str)  # title, text: every event, for the job panel's log
+    # the notable ones (job started, delivered, fined, achievement, sync blocked), at
+    # most a few per batch: a tray balloon, or the status bar where there is no tray
+    notified = Signal(object)  # tray.Notification
+    game_seen = Signal()  # the first frame from a game in this run (not in the demo)
     # commands for the window layer (the tray and menus ask; the app does)
     show_window_requested = Signal()
     overlay_toggle_requested = Signal()
@@ -163,7 +175,10 @@ class AppController(QObject):
         self._reading: Reading | None = None
         self._game = Game.UNKNOWN
         self._consumption = present.ConsumptionMeter()
-        self._progress = CaptureProgress(job=None, hos=None, game_time_min=None)
+        self._progress = CaptureProgress(job=None, game_time_min=None)
+        self._hos_status: object | None = None  # the capture's HosStatus last shown
+        self._hos: Remaining | None = None
+        self._game_seen = False
         self._capture_running = False
         self._capture_problem = ""
         self._last_job = ""
@@ -361,6 +376,9 @@ class AppController(QObject):
         self._reading = reading
         frame = reading.frame if reading is not None else None
         if frame is not None:
+            if not self._game_seen and not self.options.demo:
+                self._game_seen = True
+                self.game_seen.emit()
             if frame.header.game is not Game.UNKNOWN and frame.header.game is not self._game:
                 self._game = frame.header.game
                 self._emit_job()
@@ -376,7 +394,14 @@ class AppController(QObject):
                 self._route_at = now
                 self.position_changed.emit(reading)
         self._emit_status()
-        if frame is not None and frame.header.game_time_min != self._progress.game_time_min:
+        hos = self.capture.hos()
+        if hos is not self._hos_status:
+            # The core's clock (capture.hos) is a new immutable value whenever an
+            # input changed: only then is "break due in …" worth recomputing.
+            self._hos_status = hos
+            self._hos = None if hos is None else hos.remaining
+            self._emit_job()
+        elif frame is not None and frame.header.game_time_min != self._progress.game_time_min:
             self._emit_job()
 
     # --- models ------------------------------------------------------------------------
@@ -412,7 +437,7 @@ class AppController(QObject):
             minute = reading.frame.header.game_time_min
         minute = minute if minute is not None else self._progress.game_time_min
         model = present.job_panel_model(
-            self._progress.job, minute, self.units, self._progress.hos, self._last_job
+            self._progress.job, minute, self.units, self._hos, self._last_job
         )
         if model != self._job_model:
             self._job_model = model
@@ -425,6 +450,7 @@ class AppController(QObject):
             self.sync_worker.wake()  # new outbox rows: send now, not at the next poll
         route = self.route
         changed = False
+        notable: list[Notification] = []
         for event in events:
             if isinstance(event, Sample):
                 route.session.add(event.x_m, event.z_m)
@@ -438,7 +464,11 @@ class AppController(QObject):
             elif isinstance(event, JobDelivered | JobCancelled | JobAbandoned):
                 self._job_ended(event)
                 changed = True
-            self._notify(event)
+            note = self._notify(event)
+            if note is not None:
+                notable.append(note)
+        for note in limit_batch(notable):
+            self.notified.emit(note)
         if changed:
             route.revision += 1
 
@@ -472,7 +502,20 @@ class AppController(QObject):
         t = reading.frame.truck
         return (t.x_m, -t.z_m)
 
-    def _notify(self, event: Event) -> None:
+    def _post(self, note: Notification, *, notable: bool) -> None:
+        self.notification_posted.emit(note.title, note.message)
+        if notable:
+            self.notified.emit(note)
+
+    def _notify(self, event: Event) -> Notification | None:
+        """Log ``event`` in the job panel; return its notification when it is one
+        the player should see wherever they are (tray balloon or status bar).  The
+        texts of those come from the tray's logic, so both places say the same."""
+        settings = self.settings if isinstance(self.settings, Settings) else None
+        note = notification_for(event, settings)
+        if note is not None:
+            self.notification_posted.emit(note.title, note.message)
+            return note
         game = getattr(getattr(event, "info", None), "game", self._game)
         money = currency_for(game)
         text: tuple[str, str] | None = None
@@ -511,6 +554,7 @@ class AppController(QObject):
             text = ("Game disconnected", event.reason)
         if text is not None:
             self.notification_posted.emit(*text)
+        return None
 
     def _on_progress(self, progress: CaptureProgress) -> None:
         if progress.game_time_min is None:
@@ -533,7 +577,11 @@ class AppController(QObject):
         self._emit_status()
 
     def _on_sync_status(self, status: object) -> None:
-        self._sync_status = status
+        previous, self._sync_status = self._sync_status, status
+        if _sync_state(status) == "unauthorized" and _sync_state(previous) != "unauthorized":
+            # Once per change, not per retry: the status bar keeps saying it meanwhile.
+            reason = str(getattr(status, "last_error", "") or "")
+            self._post(sync_blocked_notification(reason), notable=True)
         self._emit_status()
 
     def _on_cloud_started(self, wiring: CloudWiring) -> None:
@@ -576,3 +624,7 @@ class AppController(QObject):
     def _on_outbox_counts(self, counts: tuple[int, int]) -> None:
         self._outbox_counts = counts
         self._emit_status()
+
+
+def _sync_state(status: object | None) -> str:
+    return str(getattr(status, "state", "") or "")

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
-from roadmaster.ui import theme
-from roadmaster.ui.gauges import BarGauge, DamagePanel, DialGauge, GearBox, Lamp, WarningStrip
+from roadmaster.ui.gauges import (
+    BarGauge,
+    DamagePanel,
+    DialGauge,
+    GearBox,
+    Instrument,
+    Lamp,
+    WarningStrip,
+)
 from roadmaster.ui.present import DashboardModel
 from roadmaster.units import UnitSystem
 
@@ -35,10 +42,10 @@ class DashboardView(QWidget):
         self.speed = DialGauge("Speed")
         self.rpm = DialGauge("Engine rpm ×1000")
         self.gear = GearBox()
-        self.park_brake = Lamp("PARK BRAKE", theme.ERROR)
-        self.engine_brake = Lamp("ENGINE BRAKE", theme.WARN)
-        self.retarder = Lamp("RETARDER", theme.WARN)
-        self.cruise = Lamp("CRUISE", theme.CRUISE)
+        self.park_brake = Lamp("PARK BRAKE", "error")
+        self.engine_brake = Lamp("ENGINE BRAKE", "warn")
+        self.retarder = Lamp("RETARDER", "warn")
+        self.cruise = Lamp("CRUISE", "cruise")
         self.fuel = BarGauge("Fuel")
         self.air = BarGauge("Air pressure")
         self.damage = DamagePanel()
@@ -47,7 +54,9 @@ class DashboardView(QWidget):
         middle.setSpacing(6)
         middle.addWidget(self.gear, 3)
         for lamp in (self.park_brake, self.engine_brake, self.retarder, self.cruise):
-            middle.addWidget(lamp)
+            # A share of the column's spare height (up to the lamp's maximum), so
+            # the lamps grow with the dials on a large screen.
+            middle.addWidget(lamp, 1)
         middle_box = QWidget()
         middle_box.setLayout(middle)
         middle_box.setMinimumWidth(130)
@@ -67,7 +76,7 @@ class DashboardView(QWidget):
         bottom.setColumnStretch(1, 1)
 
         root = QVBoxLayout(self)
-        root.setContentsMargins(10, 8, 10, 8)
+        root.setContentsMargins(0, 8, 0, 8)  # the window's column adds the sides
         root.setSpacing(8)
         root.addWidget(self.warnings)
         root.addLayout(dials, 5)
@@ -110,21 +119,26 @@ class DashboardView(QWidget):
         )
         self.damage.set_parts(m.damage)
 
+    def fit_to_font(self) -> None:
+        """The font scale changed: lamps and the warning strip re-size."""
+        for w in self._instruments():
+            w.fit_to_font()
+
+    def _instruments(self) -> tuple[Instrument, ...]:
+        return (
+            self.warnings,
+            self.speed,
+            self.rpm,
+            self.gear,
+            self.park_brake,
+            self.engine_brake,
+            self.retarder,
+            self.cruise,
+            self.fuel,
+            self.air,
+            self.damage,
+        )
+
     def paint_count(self) -> int:
         """Paint events of all instruments (tests: nothing paints while hidden)."""
-        return sum(
-            w.paint_count
-            for w in (
-                self.warnings,
-                self.speed,
-                self.rpm,
-                self.gear,
-                self.park_brake,
-                self.engine_brake,
-                self.retarder,
-                self.cruise,
-                self.fuel,
-                self.air,
-                self.damage,
-            )
-        )
+        return sum(w.paint_count for w in self._instruments())

@@ -93,8 +93,9 @@ class FirstRunHints(QFrame):
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._state: dict[str, object] = {"has_cloud_key": True, "game_seen": True}
         self._hints: list[Hint] = []
+        self._detail = ""
         self.setStyleSheet(
-            "#firstRunHints { background: palette(alternate-base); "
+            "#firstRunHints { background: palette(base); "
             "border: 1px solid palette(mid); border-radius: 6px; }"
         )
         self._layout = QVBoxLayout(self)
@@ -117,8 +118,16 @@ class FirstRunHints(QFrame):
         has_cloud_key: bool,
         game_seen: bool,
         installs: Sequence[GameInstall] | None = None,
+        detail: str = "",
     ) -> None:
+        """``detail``: the Steam check's full report (steam.describe_installs), shown
+        as the game hint's tooltip: the banner stays one line, the steps are a hover
+        away."""
         self._state = {"has_cloud_key": has_cloud_key, "game_seen": game_seen, "installs": installs}
+        changed = detail != self._detail
+        self._detail = detail
+        if changed:
+            self._hints = []  # re-render: the tooltip is built with the rows
         self._render()
 
     def dismiss(self, hint_id: str) -> None:
@@ -158,7 +167,7 @@ class FirstRunHints(QFrame):
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
         label.setOpenExternalLinks(True)
-        label.setToolTip(hint.text)
+        label.setToolTip(self._detail if hint.id == "game" and self._detail else hint.text)
         h.addWidget(label, 1)
         if hint.action:
             button = QPushButton(hint.action_label)

@@ -24,6 +24,7 @@ EASE_INTERVAL_MS = 33
 EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
+LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
 
 
 def _font(px: float, bold: bool = False) -> QFont:
@@ -33,8 +34,15 @@ def _font(px: float, bold: bool = False) -> QFont:
     return font
 
 
-class _Painted(QWidget):
-    """Common parts: paint counting and a dark, transparent background."""
+class Instrument(QWidget):
+    """Common parts: paint counting, a transparent background, and colours taken
+    from the widget's palette at paint time (so a light/dark switch shows at the
+    repaint Qt does on a palette change).
+
+    No ``changeEvent`` override on purpose: the dashboard has a dozen of these,
+    and PySide 6.12 corrupts None's reference count in Python overrides called
+    for every widget on each palette/style change (a test run that switched
+    themes often crashed).  Size changes come through :meth:`fit_to_font`."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -44,8 +52,15 @@ class _Painted(QWidget):
     def _count(self) -> None:
         self.paint_count += 1
 
+    def colours(self) -> theme.Colours:
+        return theme.widget_colours(self.palette())
 
-class DialGauge(_Painted):
+    def fit_to_font(self) -> None:
+        """The font scale changed (theme.font_scale): re-fit sizes that follow it."""
+        self.updateGeometry()
+
+
+class DialGauge(Instrument):
     """A round dial: needle, big number in the middle, unit below, optional red
     zone from ``red_from`` and markers for a limit (red tick) and a set speed (teal
     triangle)."""
@@ -135,17 +150,18 @@ class DialGauge(_Painted):
         pix.setDevicePixelRatio(ratio)
         pix.fill(Qt.GlobalColor.transparent)
         p = QPainter(pix)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         centre, radius = self._geometry()
         rect = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
         width = max(4.0, radius * 0.07)
         inner = rect.adjusted(width / 2, width / 2, -width / 2, -width / 2)
-        p.setPen(QPen(theme.TRACK, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+        p.setPen(QPen(c.track, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
         p.drawArc(inner, int(START_DEG * 16), int(-SWEEP_DEG * 16))
         if self.red_from is not None and self.maximum > 0:
             start = START_DEG - SWEEP_DEG * self.red_from / self.maximum
             span = SWEEP_DEG * (1 - self.red_from / self.maximum)
-            p.setPen(QPen(theme.ERROR, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
+            p.setPen(QPen(c.error, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
             p.drawArc(inner, int(start * 16), int(-span * 16))
         # ticks and numbers
         p.setFont(_font(radius * 0.11))
@@ -157,7 +173,7 @@ class DialGauge(_Painted):
             major = i % 2 == 0
             r0 = radius - width * (2.2 if major else 1.6)
             r1 = radius - width * 1.05
-            p.setPen(QPen(theme.TEXT if major else theme.DIM, 2.0 if major else 1.0))
+            p.setPen(QPen(c.text if major else c.dim, 2.0 if major else 1.0))
             p.drawLine(
                 QPointF(centre.x() + r0 * math.cos(a), centre.y() - r0 * math.sin(a)),
                 QPointF(centre.x() + r1 * math.cos(a), centre.y() - r1 * math.sin(a)),
@@ -171,9 +187,9 @@ class DialGauge(_Painted):
                     radius * 0.4,
                     radius * 0.16,
                 )
-                p.setPen(theme.DIM)
+                p.setPen(c.dim)
                 p.drawText(box, Qt.AlignmentFlag.AlignCenter, label)
-        p.setPen(theme.DIM)
+        p.setPen(c.dim)
         p.setFont(_font(radius * 0.1, bold=True))
         title = QRectF(centre.x() - radius, centre.y() + radius * 0.62, 2 * radius, radius * 0.2)
         p.drawText(title, Qt.AlignmentFlag.AlignCenter, self.title.upper())
@@ -185,10 +201,19 @@ class DialGauge(_Painted):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
-        key = (self.width(), self.height(), self.maximum, self.red_from, self.title)
+        # The palette's key: the cached face was drawn in the colours of one theme.
+        key = (
+            self.width(),
+            self.height(),
+            self.maximum,
+            self.red_from,
+            self.title,
+            self.palette().cacheKey(),
+        )
         if self._face is None or key != self._face_key:
             self._face, self._face_key = self._build_face(), key
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.drawPixmap(0, 0, self._face)
         centre, radius = self._geometry()
@@ -201,13 +226,13 @@ class DialGauge(_Painted):
         )
         # the filled part of the arc, up to the needle
         share = min(max(self.shown / self.maximum, 0.0), 1.0) if self.maximum else 0.0
-        colour = theme.ERROR if self.alarm else theme.ACCENT
+        colour = c.error if self.alarm else c.accent
         p.setPen(QPen(colour, width, Qt.PenStyle.SolidLine, Qt.PenCapStyle.FlatCap))
         p.drawArc(inner, int(START_DEG * 16), int(-SWEEP_DEG * share * 16))
         if self.limit is not None:
-            self._marker(p, centre, radius, width, self.limit, theme.LIMIT, tick=True)
+            self._marker(p, centre, radius, width, self.limit, c.limit, tick=True)
         if self.cruise is not None:
-            self._marker(p, centre, radius, width, self.cruise, theme.CRUISE, tick=False)
+            self._marker(p, centre, radius, width, self.cruise, c.cruise, tick=False)
         # needle
         a = self._angle(self.shown)
         tip = QPointF(
@@ -222,16 +247,16 @@ class DialGauge(_Painted):
         )
         p.drawLine(base, tip)
         # the number: the biggest thing on the dial
-        p.setPen(theme.ERROR if self.alarm else theme.TEXT)
+        p.setPen(c.error if self.alarm else c.text)
         p.setFont(_font(radius * 0.42, bold=True))
         number = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
         p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
-        p.setPen(theme.DIM)
+        p.setPen(c.dim)
         p.setFont(_font(radius * 0.13))
         unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
         p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
         if self.caption:
-            p.setPen(theme.LIMIT)
+            p.setPen(c.limit)
             p.setFont(_font(radius * 0.12, bold=True))
             cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
             p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)
@@ -277,7 +302,7 @@ class DialGauge(_Painted):
         p.setBrush(Qt.BrushStyle.NoBrush)
 
 
-class BarGauge(_Painted):
+class BarGauge(Instrument):
     """A horizontal bar with a title, a value text and a sub-line (fuel, air)."""
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
@@ -317,15 +342,16 @@ class BarGauge(_Painted):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
-        p.setPen(theme.DIM)
+        p.setPen(c.dim)
         p.setFont(_font(min(28, h * 0.17), bold=True))
         p.drawText(
             QRectF(pad, 0, w / 2, h * 0.34), Qt.AlignmentFlag.AlignVCenter, self.title.upper()
         )
-        p.setPen(theme.ERROR if self.alarm else theme.TEXT)
+        p.setPen(c.error if self.alarm else c.text)
         p.setFont(_font(min(64, h * 0.32), bold=True))
         p.drawText(
             QRectF(w / 3, 0, w * 2 / 3 - pad, h * 0.38),
@@ -334,18 +360,18 @@ class BarGauge(_Painted):
         )
         bar = QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
         p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(theme.TRACK)
+        p.setBrush(c.track)
         p.drawRoundedRect(bar, 4, 4)
         fill = QRectF(bar)
         fill.setWidth(bar.width() * min(max(self.fraction, 0.0), 1.0))
-        p.setBrush(theme.ERROR if self.alarm else theme.ACCENT)
+        p.setBrush(c.error if self.alarm else c.accent)
         p.drawRoundedRect(fill, 4, 4)
         if self.mark is not None:
             x = bar.left() + bar.width() * self.mark
-            p.setPen(QPen(theme.WARN, 2))
+            p.setPen(QPen(c.warn, 2))
             p.drawLine(QPointF(x, bar.top() - 3), QPointF(x, bar.bottom() + 3))
         if self.detail:
-            p.setPen(theme.DIM)
+            p.setPen(c.dim)
             p.setFont(_font(min(26, h * 0.16)))
             p.drawText(
                 QRectF(pad, bar.bottom() + 2, w - 2 * pad, h - bar.bottom() - 2),
@@ -355,7 +381,7 @@ class BarGauge(_Painted):
         p.end()
 
 
-class DamagePanel(_Painted):
+class DamagePanel(Instrument):
     """Wear per component: a thin bar and a percentage each, worst in warning colours."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -383,10 +409,11 @@ class DamagePanel(_Painted):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
-        p.setPen(theme.DIM)
+        p.setPen(c.dim)
         head = min(28.0, h * 0.14)
         p.setFont(_font(head * 0.6, bold=True))
         p.drawText(QRectF(pad, 0, w, head), Qt.AlignmentFlag.AlignVCenter, "DAMAGE")
@@ -401,19 +428,19 @@ class DamagePanel(_Painted):
         pct_w = metrics.horizontalAdvance("100%") + 6.0
         for i, (name, value) in enumerate(self.parts):
             y = head + i * row
-            colour = theme.OK if value < 0.05 else theme.WARN if value < 0.2 else theme.ERROR
+            colour = c.ok if value < 0.05 else c.warn if value < 0.2 else c.error
             p.setFont(font)
-            p.setPen(theme.TEXT)
+            p.setPen(c.text)
             p.drawText(QRectF(pad, y, label_w, row), Qt.AlignmentFlag.AlignVCenter, name)
             bar = QRectF(pad + label_w, y + row * 0.38, w - 2 * pad - label_w - pct_w, row * 0.26)
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(theme.TRACK)
+            p.setBrush(c.track)
             p.drawRoundedRect(bar, 3, 3)
             fill = QRectF(bar)
             fill.setWidth(max(2.0, bar.width() * value))
             p.setBrush(colour)
             p.drawRoundedRect(fill, 3, 3)
-            p.setPen(colour if value >= 0.05 else theme.TEXT)
+            p.setPen(colour if value >= 0.05 else c.text)
             p.drawText(
                 QRectF(w - pad - pct_w, y, pct_w, row),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
@@ -422,20 +449,31 @@ class DamagePanel(_Painted):
         p.end()
 
 
-class Lamp(_Painted):
+class Lamp(Instrument):
     """An indicator pill: dim outline when off, filled in its colour when on."""
 
-    def __init__(self, text: str, colour: QColor, parent: QWidget | None = None) -> None:
+    def __init__(self, text: str, role: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.text = text
-        self.colour = colour
+        self.role = role  # a theme colour name ("error", "warn" …): follows the theme
         self.on = False
-        self.setMinimumSize(96, 34)
-        self.setMaximumHeight(60)
+        self._fit_height()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
 
+    def _fit_height(self) -> None:
+        # Heights follow the font, which grows on a large screen (theme.font_scale):
+        # fixed pixel sizes made the lamps look tiny at 2560×1440.
+        self.setMaximumHeight(round(60 * theme.font_scale()))
+
+    def fit_to_font(self) -> None:
+        self._fit_height()
+        super().fit_to_font()
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(140, 38)
+        return QSize(140, max(38, round(self.fontMetrics().height() * 2.4)))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        return QSize(96, max(34, round(self.fontMetrics().height() * 1.9)))
 
     def set_state(self, on: bool, text: str | None = None) -> None:
         text = self.text if text is None else text
@@ -446,21 +484,25 @@ class Lamp(_Painted):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = QRectF(self.rect()).adjusted(2, 2, -2, -2)
         if self.on:
             p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(self.colour)
+            p.setBrush(c.role(self.role))
         else:
-            p.setPen(QPen(theme.PANEL_EDGE, 1.5))
+            p.setPen(QPen(c.panel_edge, 1.5))
             p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRoundedRect(r, r.height() / 2, r.height() / 2)
-        p.setPen(theme.BACKGROUND if self.on else theme.DIM)
+        p.setPen(c.on_fill if self.on else c.dim)
         # Shrink the text to fit a narrow column rather than clip it.
-        px = min(22.0, r.height() * 0.42)
+        px = min(22.0 * theme.font_scale(), r.height() * 0.42)
         font = _font(px, bold=True)
         p.setFont(font)
-        while px > 7 and p.fontMetrics().horizontalAdvance(self.text) > r.width() - 14:
+        # Fitted to the longest usual label, not to this one's text, so the lamps
+        # of a column share one size instead of "CRUISE" shouting over the rest.
+        longest = max(self.text, LAMP_REFERENCE_TEXT, key=len)
+        while px > 7 and p.fontMetrics().horizontalAdvance(longest) > r.width() - 14:
             px -= 1
             font.setPixelSize(int(px))
             p.setFont(font)
@@ -468,7 +510,7 @@ class Lamp(_Painted):
         p.end()
 
 
-class GearBox(_Painted):
+class GearBox(Instrument):
     """The gear, very large."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -488,33 +530,43 @@ class GearBox(_Painted):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         side = min(self.width(), self.height()) - 8
         box = QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
-        p.setPen(QPen(theme.PANEL_EDGE, 2))
-        p.setBrush(theme.PANEL)
+        p.setPen(QPen(c.panel_edge, 2))
+        p.setBrush(c.panel)
         p.drawRoundedRect(box, 12, 12)
-        p.setPen(theme.DIM)
+        p.setPen(c.dim)
         p.setFont(_font(side * 0.1, bold=True))
         p.drawText(box.adjusted(0, side * 0.05, 0, 0), Qt.AlignmentFlag.AlignHCenter, "GEAR")
-        p.setPen(theme.TEXT)
+        p.setPen(c.text)
         p.setFont(_font(side * (0.5 if len(self.gear) <= 2 else 0.38), bold=True))
         p.drawText(box.adjusted(0, side * 0.12, 0, 0), Qt.AlignmentFlag.AlignCenter, self.gear)
         p.end()
 
 
-class WarningStrip(_Painted):
+class WarningStrip(Instrument):
     """The warnings as red/amber pills across the top; a quiet line when all is well."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.warnings: tuple[str, ...] = ()
         self.live = False
-        self.setMinimumHeight(44)
+        self._fit_height()
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
+    def _fit_height(self) -> None:
+        # Grows with the font scale, like the lamps: a warning must not be the
+        # smallest thing on a large screen.
+        self.setMinimumHeight(round(44 * theme.font_scale()))
+
+    def fit_to_font(self) -> None:
+        self._fit_height()
+        super().fit_to_font()
+
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(600, 48)
+        return QSize(600, round(48 * theme.font_scale()))
 
     def set_warnings(self, warnings: tuple[str, ...], live: bool) -> None:
         if (warnings, live) != (self.warnings, self.live):
@@ -524,10 +576,11 @@ class WarningStrip(_Painted):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
+        c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         h = self.height()
         if not self.warnings:
-            p.setPen(theme.DIM)
+            p.setPen(c.dim)
             p.setFont(_font(h * 0.36))
             text = "No warnings" if self.live else "Waiting for the game…"
             p.drawText(self.rect().adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
@@ -540,11 +593,11 @@ class WarningStrip(_Painted):
         for warning in self.warnings:
             w = metrics.horizontalAdvance(warning) + h * 0.9
             r = QRectF(x, 4, w, h - 8)
-            colour = theme.WARN if warning in ("SPEEDING", "LOW AIR") else theme.ERROR
+            colour = c.warn if warning in ("SPEEDING", "LOW AIR") else c.error
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(colour)
             p.drawRoundedRect(r, 6, 6)
-            p.setPen(theme.BACKGROUND)
+            p.setPen(c.on_fill)
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, warning)
             x += w + 10
         p.end()

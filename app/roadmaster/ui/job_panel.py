@@ -70,10 +70,22 @@ class JobPanel(QWidget):
         self.model: JobPanelModel | None = None
         self._px = 0
 
+    def restyle(self) -> None:
+        """The warning colours are applied per label: redo them after a theme
+        switch, and the text size for a new font scale."""
+        if self.model is not None:
+            self.show_model(self.model)
+        self.fit_fonts()
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
         super().resizeEvent(event)
+        self.fit_fonts()
+
+    def fit_fonts(self) -> None:
+        """Size the text for the dock's width and the screen's font scale."""
         # Text grows with the dock, so a big screen read from a chair stays legible.
-        px = max(13, min(24, self.width() // 38))
+        scale = theme.font_scale()
+        px = max(round(13 * scale), min(round(24 * scale), self.width() // 38))
         if px != self._px:
             self._px = px
             self.setStyleSheet(
@@ -97,9 +109,10 @@ class JobPanel(QWidget):
         ):
             label.setText(text)
             label.setVisible(bool(text))
-        self.deadline.setStyleSheet(f"color: {theme.ERROR.name()};" if m.overdue else "")
+        c = theme.current()
+        self.deadline.setStyleSheet(f"color: {c.error.name()};" if m.overdue else "")
         self.hos.setText(f"Driving time: {m.hos}")
-        self.hos.setStyleSheet(f"color: {theme.WARN.name()};" if m.hos_urgent else "")
+        self.hos.setStyleSheet(f"color: {c.warn.name()};" if m.hos_urgent else "")
         self.last_job.setText(m.last_job or "No finished job yet.")
 
     def add_notification(self, title: str, text: str) -> None:

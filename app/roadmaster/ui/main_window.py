@@ -3,25 +3,37 @@
 Geometry and the dock layout are restored from QSettings.  The window tells the
 controller whether the dashboard is actually visible (not hidden, not minimised), so
 nothing is computed or painted for a dashboard nobody sees.
+
+The first-run banner sits above the dashboard.  The route dock starts with a
+placeholder: the map needs pyqtgraph (half a second of imports), which is loaded
+after the first paint (:meth:`MainWindow.load_route_view`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QByteArray, QEvent, QSettings, Qt, Signal
+from PySide6.QtCore import QByteArray, QEvent, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
+    QActionGroup,
     QCloseEvent,
     QGuiApplication,
     QHideEvent,
     QKeySequence,
     QShowEvent,
 )
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMessageBox, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from roadmaster.ui.controller import AppController
 from roadmaster.ui.dashboard import DashboardView
+from roadmaster.ui.first_run import FirstRunHints
 from roadmaster.ui.job_panel import JobPanel
-from roadmaster.ui.route_view import RouteView
 from roadmaster.ui.status_bar import StatusLine
 
 STATE_VERSION = 1  # bump when the dock layout changes incompatibly
@@ -31,16 +43,35 @@ class MainWindow(QMainWindow):
     """Lays out the views and forwards menu commands to the controller."""
 
     closing = Signal()  # the user closed the window (the app decides what that means)
+    first_painted = Signal()  # the dashboard has been painted once (after that paint)
+    theme_requested = Signal(str)  # "system" | "dark" | "light" (View → Theme)
 
-    def __init__(self, controller: AppController, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        controller: AppController,
+        parent: QWidget | None = None,
+        qsettings: QSettings | None = None,
+    ) -> None:
         super().__init__(parent)
         self.controller = controller
         self.setObjectName("mainWindow")
         self.setWindowTitle("RoadMaster" + (" — demo" if controller.options.demo else ""))
         self.dashboard = DashboardView()
-        self.setCentralWidget(self.dashboard)
+        self.hints = FirstRunHints(qsettings=qsettings)
+        centre = QWidget()
+        column = QVBoxLayout(centre)
+        column.setContentsMargins(10, 6, 10, 0)
+        column.setSpacing(0)
+        column.addWidget(self.hints)
+        column.addWidget(self.dashboard, 1)
+        self.setCentralWidget(centre)
+        self.dashboard.installEventFilter(self)
+        self._painted = False
         self.job_panel = JobPanel()
-        self.route_view = RouteView(controller)
+        # Replaced by the RouteView once pyqtgraph is loaded (load_route_view).
+        self.route_view: QWidget = QLabel("Loading the map…")
+        self.route_view.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.route_view.setObjectName("dim")
         self.job_dock = self._dock(
             "Job", "jobDock", self.job_panel, Qt.DockWidgetArea.RightDockWidgetArea
         )
@@ -49,9 +80,11 @@ class MainWindow(QMainWindow):
         )
         self.splitDockWidget(self.job_dock, self.route_dock, Qt.Orientation.Vertical)
         self.status_line = StatusLine()
+        self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
         self.overlay_action: QAction | None = None
+        self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
 
         controller.dashboard_changed.connect(self._on_dashboard)
@@ -98,6 +131,15 @@ class MainWindow(QMainWindow):
             view, "&Full screen", QKeySequence.StandardKey.FullScreen, self._full_screen, "F11"
         )
         self._action(view, "&Reset layout", None, self.reset_layout)
+        theme_menu = view.addMenu("&Theme")
+        group = QActionGroup(self)
+        for mode, label in (("system", "&System"), ("dark", "&Dark"), ("light", "&Light")):
+            action = QAction(label, self)
+            action.setCheckable(True)
+            action.triggered.connect(lambda _=False, m=mode: self.theme_requested.emit(m))
+            group.addAction(action)
+            theme_menu.addAction(action)
+            self.theme_actions[mode] = action
 
         sync = bar.addMenu("&Sync")
         self._action(sync, "Sync &now", QKeySequence.StandardKey.Refresh, c.sync_now, "F5")
@@ -115,6 +157,50 @@ class MainWindow(QMainWindow):
         action.triggered.connect(lambda *_: slot())
         menu.addAction(action)
         return action
+
+    def show_theme_mode(self, mode: str) -> None:
+        """Check the View → Theme entry for ``mode``."""
+        action = self.theme_actions.get(mode)
+        if action is not None:
+            action.setChecked(True)
+
+    def theme_applied(self) -> None:
+        """The theme or the font scale changed: views that set colours or sizes
+        themselves redo them (the rest follows the palette and the app font)."""
+        self.job_panel.restyle()
+        self.status_line.restyle()
+        self.dashboard.fit_to_font()
+        apply_colours = getattr(self.route_view, "apply_colours", None)
+        if callable(apply_colours):
+            apply_colours()
+
+    # --- deferred parts ----------------------------------------------------------------
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if watched is self.dashboard and event.type() == QEvent.Type.Paint and not self._painted:
+            self._painted = True
+            self.dashboard.removeEventFilter(self)
+            # Emitted on the next loop turn: the paint must finish first, and what
+            # listens (the map's imports) must not run inside a paint event.
+            QTimer.singleShot(0, self.first_painted.emit)
+        return super().eventFilter(watched, event)
+
+    def has_painted(self) -> bool:
+        return self._painted
+
+    def route_view_loaded(self) -> bool:
+        return not isinstance(self.route_view, QLabel)
+
+    def load_route_view(self) -> None:
+        """Build the map (imports pyqtgraph) into the route dock; once."""
+        if self.route_view_loaded():
+            return
+        from roadmaster.ui.route_view import RouteView
+
+        placeholder = self.route_view
+        self.route_view = RouteView(self.controller)
+        self.route_dock.setWidget(self.route_view)
+        placeholder.deleteLater()
 
     # --- layout persistence ------------------------------------------------------------
 
@@ -135,6 +221,13 @@ class MainWindow(QMainWindow):
             # The dashboard gets most of the width; the docks a third.
             self.resizeDocks(
                 [self.job_dock], [max(360, self.width() // 3)], Qt.Orientation.Horizontal
+            )
+            # The map needs height to be useful; the job card fits in a bit over half.
+            height = max(400, self.height())
+            self.resizeDocks(
+                [self.job_dock, self.route_dock],
+                [height * 55 // 100, height * 45 // 100],
+                Qt.Orientation.Vertical,
             )
         return restored
 

@@ -342,7 +342,7 @@ class JobPanelModel:
 def hos_text(remaining: Remaining | None) -> tuple[str, bool]:
     """ "break due in 2 h 10 min" and whether it is urgent (under 30 game minutes)."""
     if remaining is None:
-        return "driving time: waiting for the game", False
+        return "waiting for the game", False
     what = {
         Limit.BREAK: "break",
         Limit.DAILY_DRIVING: "daily rest",

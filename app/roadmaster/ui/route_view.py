@@ -44,35 +44,31 @@ class RouteView(QWidget):
         self._position: tuple[float, float] | None = None
 
         pg.setConfigOptions(antialias=True)
-        self.plot = pg.PlotWidget(background=theme.BACKGROUND)
+        self.plot = pg.PlotWidget()
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(theme.PANEL_EDGE)
-            axis.setTextPen(theme.DIM)
-            axis.setLabel(units="m")
+            self.plot.getAxis(side).setLabel(units="m")
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
-        self.session_curve = pg.PlotDataItem(pen=pg.mkPen(theme.DIM, width=2))
-        self.job_curve = pg.PlotDataItem(pen=pg.mkPen(theme.ACCENT, width=3))
+        self.session_curve = pg.PlotDataItem()
+        self.job_curve = pg.PlotDataItem()
         for curve in (self.session_curve, self.job_curve):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.plot.addItem(curve)
         self.ends = pg.ScatterPlotItem(size=14, pxMode=True)
         self.plot.addItem(self.ends)
-        self.source_label = pg.TextItem("", color=theme.OK, anchor=(0.5, 1.4))
-        self.destination_label = pg.TextItem("", color=theme.LIMIT, anchor=(0.5, 1.4))
+        self.source_label = pg.TextItem("", anchor=(0.5, 1.4))
+        self.destination_label = pg.TextItem("", anchor=(0.5, 1.4))
         self.plot.addItem(self.source_label)
         self.plot.addItem(self.destination_label)
-        self.heading = pg.PlotDataItem(pen=pg.mkPen(theme.WARN, width=3))
+        self.heading = pg.PlotDataItem()
         self.plot.addItem(self.heading)
-        self.truck = pg.ScatterPlotItem(
-            size=16, pxMode=True, brush=pg.mkBrush(theme.WARN), pen=pg.mkPen(theme.BACKGROUND)
-        )
+        self.truck = pg.ScatterPlotItem(size=16, pxMode=True)
         self.plot.addItem(self.truck)
+        self.apply_colours()
         self.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
 
         self.nav = QLabel("No route set in the game")
@@ -94,6 +90,25 @@ class RouteView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         controller.position_changed.connect(self.show_position)
+
+    def apply_colours(self) -> None:
+        """Plot colours from the current theme (pyqtgraph does not follow the Qt
+        palette by itself)."""
+        c = theme.current()
+        self.plot.setBackground(c.background)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(c.panel_edge)
+            axis.setTextPen(c.dim)
+        self.session_curve.setPen(pg.mkPen(c.dim, width=2))
+        self.job_curve.setPen(pg.mkPen(c.accent, width=3))
+        self.source_label.setColor(c.ok)
+        self.destination_label.setColor(c.limit)
+        self.heading.setPen(pg.mkPen(c.warn, width=3))
+        self.truck.setBrush(pg.mkBrush(c.warn))
+        self.truck.setPen(pg.mkPen(c.background))
+        self._revision = -1  # the end markers are drawn in theme colours too
+        self.refresh_trails()
 
     # --- visibility --------------------------------------------------------------------
 
@@ -128,14 +143,15 @@ class RouteView(QWidget):
         self.session_curve.setData(route.session.xs, route.session.ys)
         self.job_curve.setData(route.job.xs, route.job.ys)
         spots = []
+        c = theme.current()
         for xy, colour, label, text in (
-            (route.source_xy, theme.OK, self.source_label, "source"),
-            (route.destination_xy, theme.LIMIT, self.destination_label, "destination"),
+            (route.source_xy, c.ok, self.source_label, "source"),
+            (route.destination_xy, c.limit, self.destination_label, "destination"),
         ):
             if xy is None:
                 self._set_label(label, "")
                 continue
-            spots.append({"pos": xy, "brush": pg.mkBrush(colour), "pen": pg.mkPen(theme.TEXT)})
+            spots.append({"pos": xy, "brush": pg.mkBrush(colour), "pen": pg.mkPen(c.text)})
             self._set_label(label, text)
             label.setPos(*xy)
         self.ends.setData(spots)

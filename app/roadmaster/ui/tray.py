@@ -21,7 +21,6 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from roadmaster.capture import economics_of
 from roadmaster.jobs.events import Event, Fined, JobDelivered, JobStarted
 from roadmaster.settings import Settings, display_currency
 from roadmaster.telemetry.frame import Game
@@ -142,6 +141,10 @@ def notification_for(event: object, settings: Settings | None = None) -> Notific
             f"{info.cargo}: {info.source_city} → {info.destination_city} for {money}.",
         )
     if isinstance(event, JobDelivered):
+        # Imported here: roadmaster.capture pulls in storage (SQLAlchemy), which must
+        # not load before the window's first paint.
+        from roadmaster.capture import economics_of
+
         currency = display_currency(event.info.game, settings.display.currency)
         econ = economics_of(event, settings.economy.economy())
         profit = f", profit {format_money(econ.net_profit, currency)}" if econ else ""
@@ -187,7 +190,13 @@ def notifications_for(
 ) -> list[Notification]:
     """The notifications for one batch, at most :data:`MAX_NOTIFICATIONS_PER_BATCH`;
     the rest are summed up in one last line."""
-    found = [n for n in (notification_for(e, settings) for e in events) if n is not None]
+    return limit_batch([n for n in (notification_for(e, settings) for e in events) if n])
+
+
+def limit_batch(found: Sequence[Notification]) -> list[Notification]:
+    """At most :data:`MAX_NOTIFICATIONS_PER_BATCH` of one batch; the rest are summed
+    up in one last line."""
+    found = list(found)
     if len(found) <= MAX_NOTIFICATIONS_PER_BATCH:
         return found
     keep = found[: MAX_NOTIFICATIONS_PER_BATCH - 1]
@@ -314,6 +323,10 @@ class TrayIcon(QSystemTrayIcon):
         n = sync_blocked_notification(reason)
         self._show(n)
         return n
+
+    def show_notification(self, n: Notification) -> None:
+        """A balloon (where the desktop supports them); also emitted as :attr:`notified`."""
+        self._show(n)
 
     def _show(self, n: Notification) -> None:
         self.notified.emit(n.title, n.message)
