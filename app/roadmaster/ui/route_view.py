@@ -52,6 +52,10 @@ class RouteView(QWidget):
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
+        # Never zoom below 100 m (an empty plot would otherwise show millimetres), and
+        # start on a city-sized view until the first position arrives.
+        item.getViewBox().setLimits(minXRange=100, minYRange=100)
+        self.plot.setRange(xRange=(-1000, 1000), yRange=(-1000, 1000), padding=0)
         self.session_curve = pg.PlotDataItem()
         self.job_curve = pg.PlotDataItem()
         for curve in (self.session_curve, self.job_curve):
