@@ -240,3 +240,24 @@ def test_a_live_sample_reaches_the_server_within_2_s(store: Store, server: Serve
     finally:
         assert worker.stop(2.0)
         worker.engine.dispose()
+
+
+def test_commits_during_a_pacing_wait_do_not_cut_the_wait_short(store: Store) -> None:
+    """Capture wakes the worker on every commit.  While the worker waits for the rate
+    limit (or backs off), those wakes must not end the wait, or the thread spins until
+    the server allows the next request; stop() must still end it at once."""
+    clock = WorkerClock()
+    worker, _ = make_worker(store, "http://127.0.0.1:9", None, clock)
+    try:
+        worker.wake()  # a commit arrived while the worker holds rows it may not send yet
+        worker._sleep(30.0, wakeable=False)
+        assert clock.waited == [30.0]  # the whole pacing wait, not a spin
+        worker.wake()
+        worker._sleep(30.0, wakeable=True)  # idle: new rows end the wait at once
+        assert clock.waited == [30.0]
+        worker._stop.set()
+        worker._wake.set()  # what stop() does
+        worker._sleep(30.0, wakeable=False)
+        assert clock.waited == [30.0]  # stopping ends even a pacing wait
+    finally:
+        worker.client.close()

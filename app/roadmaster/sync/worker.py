@@ -252,24 +252,27 @@ class SyncWorker:
                         "Check the connection and the server URL (--server); everything "
                         "stays queued."
                     )
-                self._sleep(delay)
+                self._sleep(delay, wakeable=True)
         finally:
             self._close()
 
     def _thread_main(self) -> None:
         try:
             while True:
+                waiting_for_rows = False
                 try:
                     delay = self._step()
                 except _BlockedError:
                     delay = self.key_poll_s
+                    waiting_for_rows = True  # a new key arrives through wake() too
                 if self._stop.is_set() and self._should_exit(delay):
                     break
                 if delay is None:
                     delay = self.idle_poll_s
+                    waiting_for_rows = True
                 if self._flush_deadline is not None and self._stop.is_set():
                     delay = min(delay, max(0.0, self._flush_deadline - self.clock.monotonic()))
-                self._sleep(delay)
+                self._sleep(delay, wakeable=waiting_for_rows)
         except Exception:
             # A bug: say so, keep the data (rows stay queued), and let capture go on.
             log.exception("the sync worker stopped on an unexpected error")
@@ -288,9 +291,19 @@ class SyncWorker:
         past = self._flush_deadline is None or self.clock.monotonic() >= self._flush_deadline
         return blocked or past
 
-    def _sleep(self, seconds: float) -> None:
-        if seconds > 0:
-            self.clock.wait(seconds, self._wake)
+    def _sleep(self, seconds: float, *, wakeable: bool) -> None:
+        """Wait ``seconds``.  A wait for rows (idle, blocked) ends early on ``wake()``.
+        A pacing or backoff wait must not: new rows change nothing about when the
+        server will take the next request, and a wake set by every capture commit
+        would otherwise end each wait at once and spin the thread.  ``stop()`` ends
+        either kind."""
+        if seconds <= 0:
+            return
+        if not wakeable:
+            self._wake.clear()
+            if self._stop.is_set():  # stop() sets _stop before _wake: never lose it
+                self._wake.set()
+        self.clock.wait(seconds, self._wake)
 
     def _close(self) -> None:
         self._set_state(SyncState.STOPPED if self._stop.is_set() else self.status.state)
