@@ -574,3 +574,19 @@ def test_nan_bit_patterns_from_random_bytes_do_not_raise():
     frame = decode(bytes(buf))
     assert math.isnan(frame.truck.speed_mps)
     assert len(frame.trailers) == TRAILER_COUNT
+
+
+def test_decode_raw_gives_every_empty_trailer_slot_objects_of_its_own():
+    # Empty slots are built from templates: changing one result must not leak into
+    # another slot or into the next decode.
+    data = MapWriter(12).snapshot()
+    first = decode_raw(data)
+    slots = first["trailer"]["trailer"]
+    slots[3]["com_fv"]["linearVelocityX"] = 9.0
+    slots[3]["com_f"]["wheelLift"][0] = 9.0
+    slots[3]["con_s"]["id"] = "changed"
+    assert slots[4]["com_fv"]["linearVelocityX"] == 0.0
+    assert slots[4]["com_f"]["wheelLift"][0] == 0.0
+    assert slots[4]["con_s"]["id"] == ""
+    again = decode_raw(data)["trailer"]["trailer"][3]
+    assert again["com_fv"]["linearVelocityX"] == 0.0 and again["con_s"]["id"] == ""

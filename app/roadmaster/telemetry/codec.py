@@ -100,12 +100,13 @@ def _raw_decoder(lay: Layout) -> Callable[[Buffer], dict[str, Any]]:
     main = struct_for(lay.members)
     trailer = struct_for(lay.trailer_members)
     size = lay.trailer_size
+    templates: dict[str, dict[str, Any]] = {}
     lines = ["def decode_raw(buf):", "    v = MAIN.unpack_from(buf, 0)", "    s = S"]
     lines += _dict_source("root", lay.members, "v")
     lines.append("    trailers = []")
     lines.append(f"    for base in range({lay.trailer_offset(0)}, {lay.size}, {size}):")
     lines.append(f"        if buf[base:base + {size}] == ZERO:")
-    lines += ["        " + line for line in _dict_source("tr", lay.trailer_members, None)]
+    lines.append(f"            tr = {_zero_source(lay.trailer_members, templates)}")
     lines.append("        else:")
     lines.append("            t = TRAILER.unpack_from(buf, base)")
     lines += ["        " + line for line in _dict_source("tr", lay.trailer_members, "t")]
@@ -117,6 +118,7 @@ def _raw_decoder(lay: Layout) -> Callable[[Buffer], dict[str, Any]]:
         "TRAILER": trailer,
         "S": STRINGS.__getitem__,
         "ZERO": bytes(size),
+        **templates,
     }
     exec("\n".join(lines), namespace)  # generated from the layout table only
     fn: Callable[[Buffer], dict[str, Any]] = namespace["decode_raw"]
@@ -126,17 +128,37 @@ def _raw_decoder(lay: Layout) -> Callable[[Buffer], dict[str, Any]]:
 _ZERO_VALUE: Final = {"bool": "False", "char": "''", "f32": "0.0", "f64": "0.0"}
 
 
-def _dict_source(var: str, members: tuple[Member, ...], tup: str | None) -> list[str]:
-    """Source lines building a nested dict ``var`` from tuple ``tup`` (or, with
-    ``tup`` None, the dict of an all-zero area)."""
+def _zero_source(members: tuple[Member, ...], templates: dict[str, dict[str, Any]]) -> str:
+    """The expression building the dict of an all-zero area.  A group without arrays
+    is a ``.copy()`` of a template (one C call instead of a key at a time); groups
+    with arrays are literals, so that every call gets lists of its own."""
+    groups: dict[str, list[str]] = {}
+    has_array: dict[str, bool] = {}
+    for m in sorted(members, key=lambda m: m.offset):
+        zero = _ZERO_VALUE.get(m.ctype, "0")
+        groups.setdefault(m.group, []).append(
+            f"{m.name!r}: {f'[{zero}] * {m.values}' if m.is_array else zero}"
+        )
+        has_array[m.group] = has_array.get(m.group, False) or m.is_array
+    items = []
+    for group, entries in groups.items():
+        literal = f"{{{', '.join(entries)}}}"
+        if has_array[group]:
+            items.append(f"{group!r}: {literal}")
+        else:
+            name = f"ZERO_{group}"
+            templates[name] = eval(literal)  # constants only: names and zero values
+            items.append(f"{group!r}: {name}.copy()")
+    return f"{{{', '.join(items)}}}"
+
+
+def _dict_source(var: str, members: tuple[Member, ...], tup: str) -> list[str]:
+    """Source lines building a nested dict ``var`` from tuple ``tup``."""
     groups: dict[str, list[str]] = {}
     index = 0
     for m in sorted(members, key=lambda m: m.offset):
         n = m.values
-        if tup is None:
-            zero = _ZERO_VALUE.get(m.ctype, "0")
-            expr = f"[{zero}] * {n}" if m.is_array else zero
-        elif m.ctype == "char":
+        if m.ctype == "char":
             expr = (
                 f"[*map(s, {tup}[{index}:{index + n}])]" if m.strings > 1 else f"s({tup}[{index}])"
             )
