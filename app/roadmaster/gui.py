@@ -15,7 +15,7 @@ import logging.handlers
 import os
 import queue
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from roadmaster import paths
@@ -75,9 +75,28 @@ def _setup_logging(verbose: bool) -> Path:
     return path
 
 
+def display_problem(platform: str, env: Mapping[str, str]) -> str | None:
+    """Why no window can open here, or None.  Without it Qt aborts the process with
+    its own message about platform plugins, which tells a player nothing."""
+    if not platform.startswith("linux") or env.get("QT_QPA_PLATFORM"):
+        return None
+    if env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"):
+        return None
+    return (
+        "there is no screen to open the window on (neither DISPLAY nor WAYLAND_DISPLAY "
+        "is set). Start RoadMaster from your desktop session, or use the terminal view "
+        "`roadmaster watch --source sim` (or `roadmaster headless` to record without a "
+        "window)."
+    )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the window; the process exit code."""
     args = build_parser().parse_args(list(argv) if argv is not None else sys.argv[1:])
+    problem = display_problem(sys.platform, os.environ)
+    if problem:
+        print(f"roadmaster: {problem}", file=sys.stderr)
+        return 2
     log_path = _setup_logging(args.verbose)
     log = logging.getLogger("roadmaster.gui")
     log.info("starting the window (log: %s)", log_path)
