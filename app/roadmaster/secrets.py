@@ -1,4 +1,4 @@
-"""Secrets (the cloud API key, later the Anthropic key) in the OS keyring only.
+"""Secrets (the cloud API key, the Anthropic key) in the OS keyring only.
 
 Every entry lives under the service name ``RoadMaster`` with the secret's name as
 the keyring "username" (e.g. ``cloud-api-key``).  Where the keyring has no secure
@@ -27,6 +27,9 @@ log = logging.getLogger(__name__)
 
 SERVICE: Final = "RoadMaster"
 CLOUD_API_KEY: Final = "cloud-api-key"
+ANTHROPIC_API_KEY: Final = "anthropic-api-key"
+#: The environment variable that stands in for each secret in headless use.
+ENV_VARIABLES: Final = {CLOUD_API_KEY: "ROADMASTER_API_KEY", ANTHROPIC_API_KEY: "ANTHROPIC_API_KEY"}
 
 #: Backends that store nothing (fail, null) or store in clear text (keyrings.alt).
 _INSECURE_MODULES: Final = (
@@ -64,22 +67,24 @@ def _insecure(backend: KeyringBackend) -> bool:
     return False
 
 
-def keyring_status() -> tuple[bool, str]:
-    """(secure, message) about the keyring this process would use."""
+def keyring_status(name: str = CLOUD_API_KEY) -> tuple[bool, str]:
+    """(secure, message) about the keyring this process would use; the message names
+    the environment variable that stands in for secret ``name``."""
+    env = ENV_VARIABLES.get(name, "ROADMASTER_API_KEY")
     try:
         backend = keyring.get_keyring()
     except keyring.errors.KeyringError as exc:
         return False, f"The OS keyring is not available ({type(exc).__name__})."
-    name = _backend_name(backend)
+    backend_name = _backend_name(backend)
     if _insecure(backend):
         return (
             False,
-            f"No secure keyring is available (backend {name}): keys are kept for this "
+            f"No secure keyring is available (backend {backend_name}): keys are kept for this "
             "session only. Install and unlock a keyring (Windows Credential Manager, "
-            "macOS Keychain, GNOME Keyring / KWallet) or set ROADMASTER_API_KEY for "
+            f"macOS Keychain, GNOME Keyring / KWallet) or set {env} for "
             "headless use.",
         )
-    return True, f"Secrets are stored in the OS keyring ({name})."
+    return True, f"Secrets are stored in the OS keyring ({backend_name})."
 
 
 def get_secret(name: str) -> str | None:
@@ -95,7 +100,7 @@ def get_secret(name: str) -> str | None:
 def set_secret(name: str, value: str) -> None:
     """Store ``value`` under ``name``.  Raises :class:`KeyringError` when the keyring
     is insecure or refuses (nothing is written anywhere else)."""
-    secure, message = keyring_status()
+    secure, message = keyring_status(name)
     if not secure:
         raise KeyringError(message)
     try:
@@ -103,7 +108,8 @@ def set_secret(name: str, value: str) -> None:
     except keyring.errors.KeyringError as exc:
         raise KeyringError(
             f"The OS keyring refused to store the {name} ({type(exc).__name__}). Unlock "
-            "the keyring and try again, or set ROADMASTER_API_KEY for headless use."
+            f"the keyring and try again, or set {ENV_VARIABLES.get(name, 'ROADMASTER_API_KEY')} "
+            "for headless use."
         ) from None
 
 

@@ -44,7 +44,7 @@ SETTINGS_VERSION: Final = 1
 FILE_NAME: Final = "settings.json"
 # No server until the user names one: the app works fully locally without it.
 DEFAULT_SERVER_URL: Final = ""
-DEFAULT_DISPATCHER_MODEL: Final = "claude-sonnet-4-5"
+DEFAULT_DISPATCHER_MODEL: Final = "claude-sonnet-5-5"
 
 OverlayItem = Literal["speed", "gear", "fuel", "route", "deadline", "warning"]
 OVERLAY_ITEMS: Final[tuple[OverlayItem, ...]] = (
@@ -81,6 +81,10 @@ class CloudSettings(_Section):
 
 class DispatcherSettings(_Section):
     model: str = Field(default=DEFAULT_DISPATCHER_MODEL, min_length=1, max_length=100)
+    # "": the SDK's default (or ANTHROPIC_BASE_URL); a proxy or gateway otherwise
+    base_url: str = Field(default="", max_length=300)
+    max_tokens: int = Field(default=1024, ge=64, le=8192)  # per answer
+    requests_per_hour: int = Field(default=30, ge=1, le=1000)  # API requests, rolling hour
 
 
 class GameSettings(_Section):

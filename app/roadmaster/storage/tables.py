@@ -314,6 +314,40 @@ outbox: Final = sa.Table(
 )
 
 
+# --- Roadie's conversations (migration 0003): apart from the job log, never synced ----
+
+conversations: Final = sa.Table(
+    "conversations",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("title", sa.String(120), nullable=False, server_default=""),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+conversation_messages: Final = sa.Table(
+    "conversation_messages",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column(
+        "conversation_id",
+        sa.Integer,
+        sa.ForeignKey("conversations.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("role", sa.String(12), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # complete | incomplete | stopped | error (only complete answers go back as history)
+    sa.Column("state", sa.String(12), nullable=False, server_default="complete"),
+    sa.Column("api_requests", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("input_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("output_tokens", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("role IN ('user', 'assistant')", name="role"),
+    sa.Index("ix_conversation_messages_conversation_id", "conversation_id", "id"),
+    sa.Index("ix_conversation_messages_created_at", "created_at"),
+)
+
+
 def utc_now() -> datetime:
     """The default wall clock of the store (UTC, aware)."""
     return datetime.now(UTC)

@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 CLOUD_KEY = secrets.CLOUD_API_KEY
 ANTHROPIC_KEY: str = getattr(secrets, "ANTHROPIC_API_KEY", "anthropic-api-key")
 KEY_RE = re.compile(r"^rm_[a-f0-9]{64}$")
-MODELS = (DEFAULT_DISPATCHER_MODEL, "claude-haiku-4-5", "claude-opus-4-1")
+MODELS = (DEFAULT_DISPATCHER_MODEL, "claude-haiku-5-5", "claude-opus-5-5")
 ITEM_LABELS = {
     "speed": "Speed and limit",
     "gear": "Gear",
