@@ -32,6 +32,7 @@ COMMANDS = (
     "simulate",
     "record",
     "serve",
+    "ask",
 )
 
 EXIT_USER_ERROR = 2

@@ -64,6 +64,9 @@ def resolve_key(session_key: str | None = None) -> str | None:
         return env
     if session_key:
         return session_key
+    secure, _message = secrets.keyring_status(secrets.ANTHROPIC_API_KEY)
+    if not secure:  # no keyring at all (headless): simply no stored key, no warning
+        return None
     return secrets.get_secret(secrets.ANTHROPIC_API_KEY)
 
 
