@@ -53,7 +53,7 @@ from roadmaster.units import L_PER_US_GALLON
 log = logging.getLogger(__name__)
 
 CLOUD_KEY = secrets.CLOUD_API_KEY
-ANTHROPIC_KEY: str = getattr(secrets, "ANTHROPIC_API_KEY", "anthropic-api-key")
+ANTHROPIC_KEY = secrets.ANTHROPIC_API_KEY
 KEY_RE = re.compile(r"^rm_[a-f0-9]{64}$")
 MODELS = (DEFAULT_DISPATCHER_MODEL, "claude-haiku-5-5", "claude-opus-5-5")
 ITEM_LABELS = {
@@ -104,6 +104,7 @@ class FormState:
     cloud_key_stored: bool = False
     anthropic_key_typed: str = ""
     model: str = DEFAULT_DISPATCHER_MODEL
+    anthropic_base_url: str = ""
     telemetry_source: str = "auto"
     telemetry_path: str = ""
     overlay_items: tuple[str, ...] = OVERLAY_ITEMS
@@ -128,6 +129,11 @@ def form_problems(form: FormState) -> list[tuple[str, str]]:
         problems.append(("Dispatcher", p))
     if not form.model.strip():
         problems.append(("Dispatcher", "Choose the model Roadie uses."))
+    base = form.anthropic_base_url.strip()
+    if base:
+        p = server_url_problem(base)
+        if p:
+            problems.append(("Dispatcher", f"Base URL: {p}"))
     if form.telemetry_source == "path" and not form.telemetry_path.strip():
         problems.append(("Game", "Choose the telemetry file, or switch to Automatic."))
     if not form.overlay_items:
@@ -264,6 +270,7 @@ class SettingsDialog(QDialog):
 
     connection_checked = Signal(object)  # ConnectionReport, on the GUI thread
     games_checked = Signal(str)  # the plugin check's text
+    models_listed = Signal(str)  # the model refresh's one-line result
 
     def __init__(
         self,
@@ -334,10 +341,13 @@ class SettingsDialog(QDialog):
         h.addWidget(kf.remove)
         return row
 
-    def _keyring_note(self) -> QLabel:
-        note = QLabel(self._keyring_message)
+    def _keyring_note(self, name: str = CLOUD_KEY) -> QLabel:
+        # The note names the environment variable of *this* key (issue 12: the
+        # Dispatcher tab used to point at the cloud's ROADMASTER_API_KEY).
+        secure, message = secrets.keyring_status(name)
+        note = QLabel(message)
         note.setWordWrap(True)
-        note.setStyleSheet(OK_STYLE if self._secure else NOTE_STYLE)
+        note.setStyleSheet(OK_STYLE if secure else NOTE_STYLE)
         return note
 
     def _cloud_tab(self, s: Settings) -> QWidget:
@@ -374,15 +384,53 @@ class SettingsDialog(QDialog):
     def _dispatcher_tab(self, s: Settings) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
+        d = s.dispatcher
         self.anthropic_key = self._key_field(ANTHROPIC_KEY, "sk-ant-…", anthropic_key_problem)
+        self.anthropic_key.hint_ok = "Looks like an Anthropic key."
         self.model = QComboBox()
         self.model.setEditable(True)
-        self.model.addItems(list(dict.fromkeys((s.dispatcher.model, *MODELS))))
-        self.model.setCurrentText(s.dispatcher.model)
+        self.model.addItems(list(dict.fromkeys((d.model, *MODELS))))
+        self.model.setCurrentText(d.model)
+        self.models_button = QPushButton("Refresh the list")
+        self.models_button.setToolTip("Ask Anthropic which models this key may use")
+        self.models_button.clicked.connect(self.refresh_models)
+        model_row = QWidget()
+        h = QHBoxLayout(model_row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.addWidget(self.model, 1)
+        h.addWidget(self.models_button)
+        self.models_result = QLabel()
+        self.models_result.setWordWrap(True)
+        self.anthropic_base_url = QLineEdit(d.base_url)
+        self.anthropic_base_url.setPlaceholderText(
+            "https://api.anthropic.com (default; ANTHROPIC_BASE_URL overrides)"
+        )
+        self.max_tokens = QSpinBox()
+        self.max_tokens.setRange(64, 8192)
+        self.max_tokens.setSingleStep(64)
+        self.max_tokens.setValue(d.max_tokens)
+        self.max_tokens.setSuffix(" tokens")
+        self.requests_per_hour = QSpinBox()
+        self.requests_per_hour.setRange(1, 1000)
+        self.requests_per_hour.setValue(d.requests_per_hour)
+        self.requests_per_hour.setToolTip(
+            "A question that makes Roadie look things up takes several requests."
+        )
         form.addRow("Anthropic API key", self._key_row(self.anthropic_key))
         form.addRow("", self.anthropic_key.status)
-        form.addRow("Model", self.model)
-        form.addRow("", self._keyring_note())
+        form.addRow("Model", model_row)
+        form.addRow("", self.models_result)
+        form.addRow("Longest answer", self.max_tokens)
+        form.addRow("Requests per hour at most", self.requests_per_hour)
+        form.addRow("Base URL", self.anthropic_base_url)
+        form.addRow("", self._keyring_note(ANTHROPIC_KEY))
+        help_text = QLabel(
+            "Roadie sends your question, a short summary of the truck's state and the "
+            "results of the look-ups it makes in your job log to Anthropic. Without a key "
+            "the rest of RoadMaster works as usual."
+        )
+        help_text.setWordWrap(True)
+        form.addRow("", help_text)
         return page
 
     def _game_tab(self, s: Settings) -> QWidget:
@@ -615,6 +663,49 @@ class SettingsDialog(QDialog):
         self.test_result.setStyleSheet(OK_STYLE if report.ok else BAD_STYLE)
         self.connection_checked.emit(report)
 
+    def refresh_models(self) -> None:
+        """Ask the models endpoint (off the GUI thread) which models the key may use."""
+        typed = self.anthropic_key.edit.text().strip()
+        key = typed or self._session.get(ANTHROPIC_KEY)
+        if not key and self.anthropic_key.stored:
+            key = secrets.get_secret(ANTHROPIC_KEY)
+        if not key:
+            self.models_result.setText("Enter the Anthropic API key first.")
+            self.models_result.setStyleSheet(BAD_STYLE)
+            return
+        base = self.anthropic_base_url.text().strip() or None
+
+        def work() -> object:
+            from roadmaster.dispatcher.client import list_models
+            from roadmaster.dispatcher.errors import DispatcherError
+
+            try:
+                return list_models(key, base)
+            except DispatcherError as exc:
+                return str(exc)
+
+        self.models_button.setEnabled(False)
+        self.models_result.setStyleSheet("")
+        self.models_result.setText("Asking Anthropic for the models…")
+        self._run(work, self._show_models)
+
+    def _show_models(self, result: object) -> None:
+        self.models_button.setEnabled(True)
+        if isinstance(result, list) and result:
+            chosen = self.model.currentText()
+            self.model.clear()
+            self.model.addItems([str(m) for m in result])
+            self.model.setCurrentText(chosen)
+            message = f"{len(result)} models available to this key."
+            if chosen not in result:
+                message += f" {chosen} is not among them: choose one from the list."
+            self.models_result.setStyleSheet(OK_STYLE if chosen in result else BAD_STYLE)
+        else:
+            message = result if isinstance(result, str) else "No models were listed."
+            self.models_result.setStyleSheet(BAD_STYLE)
+        self.models_result.setText(message)
+        self.models_listed.emit(message)
+
     def check_games(self) -> None:
         roots = self._steam_roots
 
@@ -643,6 +734,7 @@ class SettingsDialog(QDialog):
             cloud_key_stored=self.cloud_key.stored,
             anthropic_key_typed=self.anthropic_key.edit.text(),
             model=self.model.currentText(),
+            anthropic_base_url=self.anthropic_base_url.text(),
             telemetry_source=self.source.currentData(),
             telemetry_path=self.telemetry_path.text(),
             overlay_items=tuple(i for i, box in self.overlay_items.items() if box.isChecked()),
@@ -653,7 +745,12 @@ class SettingsDialog(QDialog):
         data["cloud"].update(
             server_url=self.server_url.text().strip(), sync_enabled=self.sync_enabled.isChecked()
         )
-        data["dispatcher"]["model"] = self.model.currentText().strip()
+        data["dispatcher"].update(
+            model=self.model.currentText().strip(),
+            base_url=self.anthropic_base_url.text().strip().rstrip("/"),
+            max_tokens=self.max_tokens.value(),
+            requests_per_hour=self.requests_per_hour.value(),
+        )
         data["game"].update(
             telemetry_source=self.source.currentData(),
             telemetry_path=self.telemetry_path.text().strip(),
