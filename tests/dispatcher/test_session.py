@@ -280,3 +280,10 @@ def test_max_tokens_guard_is_sent(api: FakeAnthropic, make_dispatcher) -> None:
     api.queue(text("Short."))
     make_dispatcher(None, max_tokens=300).ask("?", on_text=lambda _t: None)
     assert api.posts()[-1]["max_tokens"] == 300
+
+
+def test_a_529_with_a_long_retry_after_is_not_retried(api: FakeAnthropic, make_dispatcher) -> None:
+    api.queue(error(529, "overloaded_error", "Overloaded", headers={"retry-after": "60"}))
+    with pytest.raises(e.OverloadedError):
+        make_dispatcher(None, max_retries=1).ask("?", on_text=lambda _t: None)
+    assert len(api.posts()) == 1

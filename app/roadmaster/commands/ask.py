@@ -42,24 +42,20 @@ def register(sub: Any) -> None:
 
 def _live_now(shm_path: str | None) -> Any:
     """The game's state right now from the shared memory, or None."""
-    from roadmaster.dispatcher.live import LiveSnapshot
+    from roadmaster.dispatcher.live import live_from
     from roadmaster.telemetry.readers import open_source
-    from roadmaster.telemetry.status import GameState, Monitor
+    from roadmaster.telemetry.status import Monitor
 
     try:
         source = open_source("shm", shm_path)
     except UserError:
         return None
     try:
-        snap = source.snapshot()
-        reading = Monitor().update(snap)
+        return live_from(Monitor().update(source.snapshot()))
     except (UserError, OSError):
         return None
     finally:
         source.close()
-    if reading.frame is None or reading.state not in (GameState.DRIVING, GameState.MENU):
-        return None
-    return LiveSnapshot(reading.frame, reading.state is GameState.DRIVING, reading.message)
 
 
 def run(args: argparse.Namespace) -> int:

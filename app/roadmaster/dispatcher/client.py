@@ -174,6 +174,7 @@ def map_error(exc: BaseException, model: str, partial: str = "") -> e.Dispatcher
             return e.OverloadedError(
                 "Anthropic is overloaded right now (529): try again in a minute.",
                 partial=partial,
+                retry_after_s=_retry_after(exc),
             )
         if status == 404 or kind == "not_found_error" or "model" in detail.lower():
             return e.ModelError(
@@ -189,6 +190,7 @@ def map_error(exc: BaseException, model: str, partial: str = "") -> e.Dispatcher
         return e.ServerError(
             f"Anthropic had a server error ({status} {kind or 'api_error'}): try again shortly.",
             partial=partial,
+            retry_after_s=_retry_after(exc),
         )
     if isinstance(exc, anthropic.APITimeoutError):
         return e.TimedOutError(

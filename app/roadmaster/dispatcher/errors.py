@@ -11,9 +11,12 @@ class DispatcherError(UserError):
     #: a short machine name for tests and the dock's styling
     kind: str = "error"
 
-    def __init__(self, message: str, *, partial: str = "") -> None:
+    def __init__(
+        self, message: str, *, partial: str = "", retry_after_s: float | None = None
+    ) -> None:
         super().__init__(message)
         self.partial = partial  # the text that did arrive, if any
+        self.retry_after_s = retry_after_s  # the server's Retry-After, when it sent one
 
 
 class NoKeyError(DispatcherError):
@@ -26,10 +29,6 @@ class InvalidKeyError(DispatcherError):
 
 class RateLimitedError(DispatcherError):
     kind = "rate_limited"
-
-    def __init__(self, message: str, *, retry_after_s: float | None, partial: str = "") -> None:
-        super().__init__(message, partial=partial)
-        self.retry_after_s = retry_after_s
 
 
 class OverloadedError(DispatcherError):

@@ -15,6 +15,7 @@ from typing import Final
 from roadmaster.jobs.hos import Limit, Remaining
 from roadmaster.settings import CurrencyDisplay, display_currency
 from roadmaster.telemetry.frame import Frame, Game
+from roadmaster.telemetry.status import GameState, Reading
 from roadmaster.units import (
     UnitPreference,
     UnitSystem,
@@ -147,3 +148,12 @@ def summary(live: LiveSnapshot | None, prefs: Prefs) -> str:
     if live.hos is not None:
         lines.append(f"Hours of service: {hos_line(live.hos)}")
     return "\n".join(lines)
+
+
+def live_from(reading: Reading | None, hos: Remaining | None = None) -> LiveSnapshot | None:
+    """The snapshot of the latest telemetry reading (None: no game to speak of)."""
+    if reading is None or reading.frame is None:
+        return None
+    if reading.state not in (GameState.DRIVING, GameState.MENU):
+        return None
+    return LiveSnapshot(reading.frame, reading.state is GameState.DRIVING, reading.message, hos)

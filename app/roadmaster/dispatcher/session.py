@@ -234,7 +234,7 @@ class Dispatcher:
                             on_notice=on_status,
                         )
                     except (e.RateLimitedError, e.OverloadedError, e.ServerError) as exc:
-                        wait = getattr(exc, "retry_after_s", None)
+                        wait = exc.retry_after_s
                         wait = DEFAULT_RETRY_WAIT_S if wait is None else wait
                         if retries <= 0 or exc.partial or wait > MAX_RETRY_WAIT_S:
                             raise

@@ -276,6 +276,7 @@ class RoadMasterApp:
             if updated is not None:
                 self.controller.apply_settings(updated)
         self.check_first_run()  # a key may have been added (or removed)
+        self.window.roadie.check_key()
 
     def _save_settings(self) -> None:
         if self.controller.settings is not None:
@@ -324,6 +325,7 @@ class RoadMasterApp:
         self.controller.start()
         self.fit_to_screen()  # the screen the window really landed on
         self.check_first_run()
+        self.window.roadie.check_key()
         # Last: building the map blocks this thread for the pyqtgraph imports.
         QTimer.singleShot(0, self.window.load_route_view)
 
@@ -333,6 +335,7 @@ class RoadMasterApp:
             self.overlay.hide()
         if self.tray is not None:
             self.tray.hide()
+        self.window.roadie.shutdown()  # a stream in flight stops before the store closes
         ok = self.controller.shutdown()
         self.qsettings.sync()
         return ok

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from roadmaster.ui.controller import AppController
 from roadmaster.ui.dashboard import DashboardView
+from roadmaster.ui.dispatcher_dock import ControllerHost, DispatcherDock
 from roadmaster.ui.first_run import FirstRunHints
 from roadmaster.ui.job_panel import JobPanel
 from roadmaster.ui.status_bar import StatusLine
@@ -79,6 +80,14 @@ class MainWindow(QMainWindow):
             "Route", "routeDock", self.route_view, Qt.DockWidgetArea.RightDockWidgetArea
         )
         self.splitDockWidget(self.job_dock, self.route_dock, Qt.Orientation.Vertical)
+        # Roadie shares the route's place (a tab) until the player moves it.
+        self.roadie = DispatcherDock(ControllerHost(controller))
+        self.roadie.settings_requested.connect(controller.open_settings)
+        self.roadie_dock = self._dock(
+            "Roadie", "roadieDock", self.roadie, Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        self.tabifyDockWidget(self.route_dock, self.roadie_dock)
+        self.route_dock.raise_()
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
@@ -120,7 +129,11 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, c.quit, "Ctrl+Q")
 
         view = bar.addMenu("&View")
-        for dock, key in ((self.job_dock, "Ctrl+1"), (self.route_dock, "Ctrl+2")):
+        for dock, key in (
+            (self.job_dock, "Ctrl+1"),
+            (self.route_dock, "Ctrl+2"),
+            (self.roadie_dock, "Ctrl+3"),
+        ):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(key))
             view.addAction(toggle)
@@ -237,9 +250,10 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in (self.job_dock, self.route_dock):
+        for dock in (self.job_dock, self.route_dock, self.roadie_dock):
             dock.setFloating(False)
             dock.show()
+        self.route_dock.raise_()
 
     # --- visibility --------------------------------------------------------------------
 
