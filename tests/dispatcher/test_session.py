@@ -287,3 +287,17 @@ def test_a_529_with_a_long_retry_after_is_not_retried(api: FakeAnthropic, make_d
     with pytest.raises(e.OverloadedError):
         make_dispatcher(None, max_retries=1).ask("?", on_text=lambda _t: None)
     assert len(api.posts()) == 1
+
+
+def test_the_sdk_is_imported_only_when_asking() -> None:
+    """`import anthropic` costs ~1.3 s: the dispatcher (and so the window) must not
+    pay it before the first question."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, roadmaster.dispatcher.session, roadmaster.dispatcher.tools, "
+        "roadmaster.commands.ask; print('anthropic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

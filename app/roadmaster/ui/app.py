@@ -98,6 +98,10 @@ class RoadMasterApp:
         c.show_window_requested.connect(self.window.bring_to_front)
         c.dashboard_toggle_requested.connect(self.toggle_dashboard)
         c.settings_requested.connect(self.open_settings)
+        # Keys typed where no secure keyring exists live here, for this session only.
+        self.session_secrets: dict[str, str] = {}
+        self.window.roadie.host.session_secrets = lambda: self.session_secrets
+        self.window.roadie.settings_requested.connect(lambda: self.open_settings("Dispatcher"))
         c.overlay_toggle_requested.connect(self.toggle_overlay)
         c.click_through_toggle_requested.connect(self._toggle_click_through)
         c.notified.connect(self.show_notification)
@@ -260,7 +264,7 @@ class RoadMasterApp:
         else:
             self.window.bring_to_front()
 
-    def open_settings(self) -> None:
+    def open_settings(self, tab: str | None = None) -> None:
         settings = self.controller.settings
         try:
             from roadmaster.ui.settings_dialog import SettingsDialog
@@ -269,12 +273,19 @@ class RoadMasterApp:
             return
         if settings is None:
             return
-        dialog = SettingsDialog(settings, self.window)
+        dialog = SettingsDialog(settings, self.window, session_secrets=self.session_secrets)
+        if tab is not None:
+            names = [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())]
+            if tab in names:
+                dialog.tabs.setCurrentIndex(names.index(tab))
         if dialog.exec():
             getter = getattr(dialog, "result_settings", None)
             updated = getter() if callable(getter) else None
             if updated is not None:
                 self.controller.apply_settings(updated)
+            kept = getattr(dialog, "session_secrets", None)
+            if callable(kept):  # keys with no secure keyring to go to: this session only
+                self.session_secrets = kept()
         self.check_first_run()  # a key may have been added (or removed)
         self.window.roadie.check_key()
 

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -87,6 +88,7 @@ class DispatcherDock(QWidget):
     def __init__(self, host: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("dispatcherDock")
+        self.host = host
         self._host = host
         self._relay = _Relay(self)
         self._relay.text_arrived.connect(self._on_text)
@@ -101,6 +103,7 @@ class DispatcherDock(QWidget):
         self._turns: list[_Turn] = []
         self._busy = False
         self._has_key: bool | None = None
+        self._status_kind = ""  # what the status line shows: "", "status", "streaming"
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_MS)
@@ -133,16 +136,16 @@ class DispatcherDock(QWidget):
 
         self.quick_buttons: list[QPushButton] = []
         quick = QWidget()
-        grid = QHBoxLayout(quick)
+        grid = QGridLayout(quick)  # two by two: a dock is narrow
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
-        for prompt in QUICK_PROMPTS:
+        for i, prompt in enumerate(QUICK_PROMPTS):
             b = QPushButton(prompt)
             b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             b.setToolTip(prompt)
             b.clicked.connect(lambda _=False, p=prompt: self.ask(p))
             self.quick_buttons.append(b)
-            grid.addWidget(b)
+            grid.addWidget(b, i // 2, i % 2)
 
         self.input = QLineEdit()
         self.input.setPlaceholderText("Ask Roadie…")
@@ -233,6 +236,7 @@ class DispatcherDock(QWidget):
         self._cancel = Cancel()
         self.status.setStyleSheet("")
         self.status.setText("Roadie is on it…")
+        self._status_kind = "waiting"
         self._set_busy(True)
         self._render()
         self._pool.start(_Run(self._worker(question, self._cancel)))
@@ -327,12 +331,17 @@ class DispatcherDock(QWidget):
     # --- reports from the worker ---------------------------------------------------------
 
     def _on_text(self, piece: str) -> None:
+        if self._status_kind != "streaming":
+            self._status_kind = "streaming"
+            self.status.setStyleSheet("")
+            self.status.setText("Roadie is answering… (Stop cuts it short)")
         if self._turns:
             self._turns[-1].answer += piece
             if not self._render_timer.isActive():
                 self._render_timer.start()
 
     def _on_status(self, line: str) -> None:
+        self._status_kind = "status"
         self.status.setStyleSheet("")
         self.status.setText(line)
 
@@ -424,6 +433,8 @@ class ControllerHost:
 
     def __init__(self, controller: Any) -> None:
         self._controller = controller
+        # the app sets this: keys typed this session where no secure keyring exists
+        self.session_secrets: Callable[[], dict[str, str]] = dict
         self._engine: Any = None
         bridge = getattr(controller, "bridge", None)
         if bridge is not None:
@@ -453,6 +464,7 @@ class ControllerHost:
 
     def api_key(self) -> str | None:
         """Called on the worker thread: the keyring may block."""
+        from roadmaster import secrets
         from roadmaster.dispatcher.session import resolve_key
 
-        return resolve_key()
+        return resolve_key(self.session_secrets().get(secrets.ANTHROPIC_API_KEY))

@@ -82,7 +82,6 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(self.job_dock, self.route_dock, Qt.Orientation.Vertical)
         # Roadie shares the route's place (a tab) until the player moves it.
         self.roadie = DispatcherDock(ControllerHost(controller))
-        self.roadie.settings_requested.connect(controller.open_settings)
         self.roadie_dock = self._dock(
             "Roadie", "roadieDock", self.roadie, Qt.DockWidgetArea.RightDockWidgetArea
         )

@@ -401,6 +401,7 @@ class SettingsDialog(QDialog):
         h.addWidget(self.models_button)
         self.models_result = QLabel()
         self.models_result.setWordWrap(True)
+        self.models_result.hide()  # an empty row would leave a gap in the form
         self.anthropic_base_url = QLineEdit(d.base_url)
         self.anthropic_base_url.setPlaceholderText(
             "https://api.anthropic.com (default; ANTHROPIC_BASE_URL overrides)"
@@ -672,21 +673,24 @@ class SettingsDialog(QDialog):
         if not key:
             self.models_result.setText("Enter the Anthropic API key first.")
             self.models_result.setStyleSheet(BAD_STYLE)
+            self.models_result.show()
             return
-        base = self.anthropic_base_url.text().strip() or None
+        base_setting = self.anthropic_base_url.text()
 
         def work() -> object:
             from roadmaster.dispatcher.client import list_models
             from roadmaster.dispatcher.errors import DispatcherError
+            from roadmaster.dispatcher.session import resolve_base_url
 
             try:
-                return list_models(key, base)
+                return list_models(key, resolve_base_url(base_setting))
             except DispatcherError as exc:
                 return str(exc)
 
         self.models_button.setEnabled(False)
         self.models_result.setStyleSheet("")
         self.models_result.setText("Asking Anthropic for the models…")
+        self.models_result.show()
         self._run(work, self._show_models)
 
     def _show_models(self, result: object) -> None:

@@ -205,6 +205,7 @@ QListWidget {{ background: {c.panel.name()}; border: none; }}
 QPushButton {{ background: {c.track.name()}; border: 1px solid {c.panel_edge.name()};
                border-radius: 4px; padding: 4px 12px; }}
 QPushButton:hover {{ background: {c.hover.name()}; }}
+QPushButton:disabled {{ color: {c.dim.name()}; background: {c.panel.name()}; }}
 """
 
 
