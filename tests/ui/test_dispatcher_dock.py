@@ -121,7 +121,7 @@ def test_quick_prompts_ask_their_question(qtbot, api, dock) -> None:
     dock.quick_buttons[0].click()
     _wait_idle(qtbot, dock)
     assert api.posts()[-1]["messages"][-1]["content"] == QUICK_PROMPTS[0]
-    assert [b.text() for b in dock.quick_buttons] == list(QUICK_PROMPTS)
+    assert [b.toolTip() for b in dock.quick_buttons] == [f"Ask Roadie: {p}" for p in QUICK_PROMPTS]
 
 
 def test_new_conversation_forgets_the_history(qtbot, api, dock) -> None:

@@ -13,6 +13,7 @@ stopped or cut is shown with a note saying so, never as a whole answer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,7 +22,6 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QGuiApplication, QTextCursor
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -35,12 +35,15 @@ from PySide6.QtWidgets import (
 log = logging.getLogger(__name__)
 
 RENDER_MS = 50
+WARM_UP_DELAY_MS = 2000
 QUICK_PROMPTS = (
     "What should I haul next?",
     "Will I make the deadline?",
     "How's my fuel economy?",
     "Where does my money go?",
 )
+# What the buttons say: a dock is narrow; the tooltip and the question are in full.
+QUICK_LABELS = ("Haul next?", "Deadline?", "Fuel economy?", "My money?")
 NOTES = {
     "stopped": "stopped — this answer is incomplete",
     "incomplete": "incomplete — the answer was cut off",
@@ -104,6 +107,7 @@ class DispatcherDock(QWidget):
         self._busy = False
         self._has_key: bool | None = None
         self._status_kind = ""  # what the status line shows: "", "status", "streaming"
+        self._warmed = False
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_MS)
@@ -124,6 +128,7 @@ class DispatcherDock(QWidget):
         self.no_key.hide()
 
         self.transcript = QTextBrowser()
+        self.transcript.setMinimumHeight(90)
         self.transcript.setOpenExternalLinks(False)
         self.transcript.setPlaceholderText(
             "Roadie on channel 19: ask about your loads, money, fuel, deadline or hours."
@@ -136,16 +141,16 @@ class DispatcherDock(QWidget):
 
         self.quick_buttons: list[QPushButton] = []
         quick = QWidget()
-        grid = QGridLayout(quick)  # two by two: a dock is narrow
+        grid = QHBoxLayout(quick)
         grid.setContentsMargins(0, 0, 0, 0)
         grid.setSpacing(4)
-        for i, prompt in enumerate(QUICK_PROMPTS):
-            b = QPushButton(prompt)
+        for label, prompt in zip(QUICK_LABELS, QUICK_PROMPTS, strict=True):
+            b = QPushButton(label)
             b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
-            b.setToolTip(prompt)
+            b.setToolTip(f"Ask Roadie: {prompt}")
             b.clicked.connect(lambda _=False, p=prompt: self.ask(p))
             self.quick_buttons.append(b)
-            grid.addWidget(b, i // 2, i % 2)
+            grid.addWidget(b)
 
         self.input = QLineEdit()
         self.input.setPlaceholderText("Ask Roadie…")
@@ -217,6 +222,15 @@ class DispatcherDock(QWidget):
         self._has_key = has_key
         self.no_key.setVisible(not has_key)
         self._update_enabled()
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        """The player is looking at Roadie: load the SDK (~1.3 s of imports) on the
+        worker now, so the first question does not wait for it."""
+        super().showEvent(event)
+        if not self._warmed:
+            self._warmed = True
+            # Not at once: at start-up the first paint and the capture come first.
+            QTimer.singleShot(WARM_UP_DELAY_MS, lambda: self._pool.start(_Run(_warm_up)))
 
     # --- asking ------------------------------------------------------------------------
 
@@ -414,6 +428,12 @@ class DispatcherDock(QWidget):
         if dispatcher is not None:
             dispatcher.close()
         return done
+
+
+def _warm_up() -> None:
+    # A missing SDK is reported when a question is asked.
+    with contextlib.suppress(ImportError):
+        import anthropic  # noqa: F401 - imported for its side effect: loaded once
 
 
 def _escape(text: str) -> str:
