@@ -108,6 +108,10 @@ class DispatcherDock(QWidget):
         self._has_key: bool | None = None
         self._status_kind = ""  # what the status line shows: "", "status", "streaming"
         self._warmed = False
+        self._warm_timer = QTimer(self)  # a child: it dies with the dock
+        self._warm_timer.setSingleShot(True)
+        self._warm_timer.setInterval(WARM_UP_DELAY_MS)
+        self._warm_timer.timeout.connect(lambda: self._pool.start(_Run(_warm_up)))
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_MS)
@@ -230,7 +234,7 @@ class DispatcherDock(QWidget):
         if not self._warmed:
             self._warmed = True
             # Not at once: at start-up the first paint and the capture come first.
-            QTimer.singleShot(WARM_UP_DELAY_MS, lambda: self._pool.start(_Run(_warm_up)))
+            self._warm_timer.start()
 
     # --- asking ------------------------------------------------------------------------
 
