@@ -301,3 +301,28 @@ def test_the_sdk_is_imported_only_when_asking() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_large_tool_result_is_cut_to_whole_rows() -> None:
+    from roadmaster.dispatcher.tools import MAX_RESULT_CHARS, bounded
+
+    rows = [{"route": f"City {i} → Town {i}", "profit": "$1,000"} for i in range(400)]
+    out = json.loads(bounded({"units": "metric", "rows": rows}))
+    assert 0 < len(out["rows"]) < 400
+    assert out["rows_left_out"] == 400 - len(out["rows"])
+    assert len(json.dumps(out, separators=(",", ":"), ensure_ascii=False)) <= MAX_RESULT_CHARS
+
+
+def test_tool_results_follow_the_players_units_and_currency(engine: Engine) -> None:
+    from roadmaster.dispatcher.live import Prefs
+    from roadmaster.dispatcher.tools import Toolbox
+
+    imperial = json.loads(Toolbox(engine, lambda: None, Prefs()).run("recent_jobs", {}))
+    assert imperial["rows"][0]["distance"].endswith(" mi")
+    assert imperial["rows"][0]["revenue"].startswith("$")
+    chosen = Prefs(units="metric", currency="EUR")
+    metric = json.loads(Toolbox(engine, lambda: None, chosen).run("recent_jobs", {}))
+    assert metric["units"] == "metric"
+    assert metric["rows"][0]["distance"] == "215 km"  # the newest seeded job: 210 + 5 km
+    assert metric["rows"][0]["revenue"] == "€9,000"
+    assert len(metric["rows"]) == 6

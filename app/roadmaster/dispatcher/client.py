@@ -176,7 +176,11 @@ def map_error(exc: BaseException, model: str, partial: str = "") -> e.Dispatcher
                 partial=partial,
                 retry_after_s=_retry_after(exc),
             )
-        if status == 404 or kind == "not_found_error" or "model" in detail.lower():
+        if (
+            status == 404
+            or kind == "not_found_error"
+            or (status < 500 and "model" in detail.lower())
+        ):
             return e.ModelError(
                 f"The model {model!r} is not available (retired or misspelled): choose "
                 "another in Settings → Dispatcher.",

@@ -138,7 +138,9 @@ def bounded(result: Mapping[str, Any]) -> str:
         data["rows"] = rows
         data["rows_left_out"] = len(result.get("rows") or []) - len(rows)
         text = _compact(data)
-    return text[:MAX_RESULT_CHARS]
+    if len(text) > MAX_RESULT_CHARS:  # no rows left to drop: say so, in valid JSON
+        text = _compact({"note": "the result was too large to send; ask for less"})
+    return text
 
 
 @dataclass
