@@ -450,12 +450,15 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:
         _install_bench(app, rm, bench)
-    start_minimised = bool(
+    start_minimised = options.start_minimised or bool(
         options.settings is not None and options.settings.startup.start_minimised
     )
     rm.start(show=True)
     if start_minimised:
-        rm.window.showMinimized()
+        if rm.in_tray and rm.tray is not None and rm.tray.isVisible():
+            rm.window.hide()  # to the tray: its icon brings the window back
+        else:
+            rm.window.showMinimized()
     try:
         return app.exec()
     finally:
