@@ -162,6 +162,15 @@ def self_test(out: TextIO | None = None) -> int:
     from roadmaster.selftest import CORE_STEPS, Context, run_steps
     from roadmaster.ui import selftest as qt_steps
 
+    report: TextIO | None = None
+    if out is None and sys.stdout is None:
+        # A windowed Windows build has no console: the report goes to a file.
+        path = paths.log_dir() / "self-test.txt"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            report = out = path.open("w", encoding="utf-8")
+        except OSError:
+            pass  # the exit code still tells
     out = out if out is not None else sys.stdout
     # The steps' own progress lines (migrations, career totals) are not the report.
     logging.getLogger("roadmaster").setLevel(logging.WARNING)
@@ -172,6 +181,8 @@ def self_test(out: TextIO | None = None) -> int:
             steps = (*qt_steps.FIRST, *CORE_STEPS, *qt_steps.LAST)
             return run_steps(steps, Context(Path(tmp)), out)
         finally:
+            if report is not None:
+                report.close()
             if saved is None:
                 os.environ.pop("ROADMASTER_HOME", None)
             else:

@@ -31,7 +31,7 @@ SIM_SEED = 7
 SIM_SECONDS = 60.0
 
 
-class StepFailed(Exception):
+class SelfTestError(Exception):
     """A step found something wrong (its message says what)."""
 
 
@@ -49,7 +49,7 @@ Step = tuple[str, Callable[[Context], str]]
 
 def check(condition: bool, problem: str) -> None:
     if not condition:
-        raise StepFailed(problem)
+        raise SelfTestError(problem)
 
 
 def decode_frame(ctx: Context) -> str:
@@ -133,7 +133,7 @@ def run_steps(steps: Sequence[Step], ctx: Context, out: TextIO) -> int:
         try:
             detail = step(ctx)
         except Exception as exc:
-            reason = str(exc) if isinstance(exc, StepFailed) else f"{type(exc).__name__}: {exc}"
+            reason = str(exc) if isinstance(exc, SelfTestError) else f"{type(exc).__name__}: {exc}"
             print(f"FAIL {name}: {reason}", file=out)
             print(f"self-test FAILED at step '{name}'", file=out)
             return EXIT_FAILED

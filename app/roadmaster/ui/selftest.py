@@ -55,13 +55,32 @@ def render_dashboard(ctx: Context) -> str:
     ctx.notes["dashboard_png"] = str(path)
     check(image.save(str(path)), f"the image could not be saved as PNG ({path})")
     colours = {
-        image.pixel(x, y)
-        for x in range(0, image.width(), 7)
-        for y in range(0, image.height(), 7)
+        image.pixel(x, y) for x in range(0, image.width(), 7) for y in range(0, image.height(), 7)
     }
     check(len(colours) > 20, f"the dashboard looks blank ({len(colours)} colours)")
     check(view.paint_count() > 0, "no instrument painted")
+    icon = theme.app_icon().pixmap(64, 64)
+    check(not icon.isNull(), f"the app icon is missing or unreadable ({theme.RESOURCES})")
     return f"{image.width()}x{image.height()} px, speed {model.speed_text} {model.speed_unit}"
+
+
+def draw_plot(ctx: Context) -> str:
+    """The route map's plotting library (pyqtgraph, numpy, QtOpenGL for its curves)
+    loads and draws a line."""
+    os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
+    import numpy as np
+    import pyqtgraph as pg
+
+    widget = pg.PlotWidget()
+    widget.resize(240, 160)
+    xs = np.linspace(0.0, 10.0, 200)
+    widget.plot(xs, np.sin(xs))
+    try:
+        image = widget.grab().toImage()
+    finally:
+        widget.deleteLater()
+    check(not image.isNull() and image.width() == 240, "the plot rendered no image")
+    return f"pyqtgraph {pg.__version__}, numpy {np.__version__}"
 
 
 def binding_refcounts(ctx: Context) -> str:
@@ -77,10 +96,10 @@ def binding_refcounts(ctx: Context) -> str:
     return drift.describe()
 
 
-
 # In the order they run between the core steps (the GUI entry point assembles them).
 FIRST: tuple[Step, ...] = (("start Qt offscreen", start_qt),)
 LAST: tuple[Step, ...] = (
     ("render the dashboard", render_dashboard),
+    ("draw the route map's plot", draw_plot),
     ("binding reference counts", binding_refcounts),
 )
