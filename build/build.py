@@ -6,6 +6,8 @@
   plus the console twin ``roadmaster-cli.exe`` on Windows).
 - Then the bundle is checked the way a player's copy would be: its size (under
   250 MB), ``--version`` (the project's version) and ``--self-test``.
+- ``--package`` (Linux) makes ``dist/RoadMaster-<version>-linux-x86_64.tar.gz``: the
+  bundle, ``install.sh`` and the desktop entry.
 - ``--installer`` (Windows) compiles ``installer/roadmaster.iss`` with Inno Setup 6,
   passing the name, version and publisher from ``pyproject.toml``.
 
@@ -84,6 +86,26 @@ def write_version_info(meta: dict[str, str]) -> Path:
     path = WORK / "version_info.txt"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def check_environment() -> None:
+    """The bundle freezes this interpreter and Qt binding: run the self-test here
+    first (it includes the reference-count check that PySide6 6.12.0 on CPython 3.11
+    fails), so that a bad combination stops the build in seconds, not after it."""
+    done = subprocess.run(
+        [sys.executable, "-m", "roadmaster", "--self-test"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if done.returncode != 0:
+        lines = (done.stdout.strip() or done.stderr.strip()).splitlines()
+        raise BuildError(
+            "this Python environment fails the self-test, so its bundle would too: "
+            + " / ".join(lines[-2:])
+        )
+    print(f"environment: Python {sys.version.split()[0]}, self-test passed")
 
 
 def run_pyinstaller() -> None:
@@ -183,6 +205,21 @@ def compile_installer(meta: dict[str, str]) -> None:
     print(f"installer: {DIST / ('RoadMaster-Setup-' + meta['version'] + '.exe')}")
 
 
+def package_linux(meta: dict[str, str]) -> Path:
+    """What a Linux player downloads: the bundle with the install script and the
+    desktop entry beside it (``./install.sh`` finds ``./roadmaster``)."""
+    import tarfile
+
+    top = f"RoadMaster-{meta['version']}-linux-x86_64"
+    archive = DIST / f"{top}.tar.gz"
+    with tarfile.open(archive, "w:gz", compresslevel=6) as tar:
+        tar.add(BUNDLE, arcname=f"{top}/roadmaster")
+        for name in ("install.sh", "roadmaster.desktop"):
+            tar.add(ROOT / "installer" / "linux" / name, arcname=f"{top}/{name}")
+    print(f"package: {archive} ({archive.stat().st_size / 1_000_000:.0f} MB)")
+    return archive
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Build the RoadMaster bundle (and installer).")
     parser.add_argument(
@@ -194,11 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--installer", action="store_true", help="Windows: compile the Inno Setup installer"
     )
+    parser.add_argument(
+        "--package", action="store_true", help="Linux: also make the .tar.gz players download"
+    )
     parser.add_argument("--max-mb", type=float, default=MAX_MB, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     meta = project()
     try:
         if not args.check_only:
+            check_environment()
             t0 = time.perf_counter()
             if WINDOWS:
                 write_version_info(meta)
@@ -208,6 +249,10 @@ def main(argv: list[str] | None = None) -> int:
             check_bundle(meta, args.max_mb)
         if args.installer:
             compile_installer(meta)
+        if args.package:
+            if WINDOWS:
+                raise BuildError("--package makes the Linux archive; on Windows use --installer")
+            package_linux(meta)
     except BuildError as exc:
         print(f"build: {exc}", file=sys.stderr)
         return 1
