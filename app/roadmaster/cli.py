@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.metadata
 import logging
 import sys
 import traceback
@@ -47,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
         "American Truck Simulator and Euro Truck Simulator 2.",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    parser.add_argument("--version", action="version", version=f"roadmaster {version()}")
+    parser.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation (decode, database, dashboard, Qt binding) in a "
+        "temporary folder and exit: 0 when it works, 1 naming the step that failed",
+    )
     # Without a COMMAND the window starts; these options are for it (own dests, so a
     # sub-command's --data-dir/--source never collide with them).
     window = parser.add_argument_group("the window (no COMMAND)")
@@ -58,11 +66,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument("--data-dir", dest="gui_data_dir", metavar="DIR", help="data folder")
     window.add_argument("--source", dest="gui_source", metavar="SPEC", help="shm (default) or sim")
+    window.add_argument(
+        "--minimised",
+        "--minimized",
+        dest="gui_minimised",
+        action="store_true",
+        help="start minimised (to the tray where there is one)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"roadmaster.commands.{name}")
         module.register(sub)
     return parser
+
+
+def version() -> str:
+    """This installation's version (from the package metadata, which a frozen bundle
+    carries too)."""
+    try:
+        return importlib.metadata.version("roadmaster")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 
 def _report_bug(exc: BaseException) -> int:
@@ -92,6 +116,8 @@ def _run_window(args: argparse.Namespace) -> int:
         argv += ["--data-dir", args.gui_data_dir]
     if args.gui_source:
         argv += ["--source", args.gui_source]
+    if args.gui_minimised:
+        argv.append("--minimised")
     if args.verbose:
         argv.append("--verbose")
     return gui.main(argv)
@@ -108,6 +134,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Alembic reports every migration context at INFO: noise for a user.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
+        if args.self_test:
+            from roadmaster import gui
+
+            return gui.self_test()
         result: int = _run_window(args) if args.command is None else args.func(args)
         return result
     except UserError as exc:

@@ -17,6 +17,7 @@ import queue
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from roadmaster import paths
 from roadmaster.telemetry.readers import SOURCE_FORMS
@@ -41,6 +42,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "cloud server (its data in a separate demo folder)",
     )
     p.add_argument("--data-dir", help="data folder (default: the user data folder)")
+    p.add_argument(
+        "--minimised",
+        "--minimized",
+        dest="minimised",
+        action="store_true",
+        help="start minimised (to the tray where there is one); the installer's "
+        "'start with Windows' entry uses it",
+    )
     p.add_argument("--source", help=f"where telemetry comes from: {SOURCE_FORMS}")
     p.add_argument("--shm-path", help=argparse.SUPPRESS)
     p.add_argument("--speedup", type=float, help="play the simulator this many times faster (demo)")
@@ -133,6 +142,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         source_name=spec,
         server_url=(settings.cloud.server_url or None) if settings.cloud.sync_enabled else None,
         settings=settings,
+        start_minimised=args.minimised or settings.startup.start_minimised,
     )
     bench = BenchOptions(
         seconds=args.bench_seconds,
@@ -141,6 +151,42 @@ def main(argv: Sequence[str] | None = None) -> int:
         warmup_s=args.bench_warmup,
     )
     return run([sys.argv[0] if sys.argv else "roadmaster"], options, bench)
+
+
+def self_test(out: TextIO | None = None) -> int:
+    """``roadmaster --self-test``: every step of :mod:`roadmaster.selftest` plus the Qt
+    ones, in a temporary folder (``ROADMASTER_HOME`` points there meanwhile, so the
+    player's data, settings and logs are never touched); 0 when all pass, else 1."""
+    import tempfile
+
+    from roadmaster.selftest import CORE_STEPS, Context, run_steps
+    from roadmaster.ui import selftest as qt_steps
+
+    report: TextIO | None = None
+    if out is None and sys.stdout is None:
+        # A windowed Windows build has no console: the report goes to a file.
+        path = paths.log_dir() / "self-test.txt"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            report = out = path.open("w", encoding="utf-8")
+        except OSError:
+            pass  # the exit code still tells
+    out = out if out is not None else sys.stdout
+    # The steps' own progress lines (migrations, career totals) are not the report.
+    logging.getLogger("roadmaster").setLevel(logging.WARNING)
+    saved = os.environ.get("ROADMASTER_HOME")
+    with tempfile.TemporaryDirectory(prefix="roadmaster-self-test-") as tmp:
+        os.environ["ROADMASTER_HOME"] = tmp
+        try:
+            steps = (*qt_steps.FIRST, *CORE_STEPS, *qt_steps.LAST)
+            return run_steps(steps, Context(Path(tmp)), out)
+        finally:
+            if report is not None:
+                report.close()
+            if saved is None:
+                os.environ.pop("ROADMASTER_HOME", None)
+            else:
+                os.environ["ROADMASTER_HOME"] = saved
 
 
 if __name__ == "__main__":

@@ -329,6 +329,18 @@ class RoadMasterApp:
             self.controller.start()
             self.check_first_run()
 
+    def start_shown(self, *, minimised: bool = False) -> None:
+        """Start with the window shown, or minimised (``--minimised``, the autostart
+        entry): into the tray where a tray icon shows (its icon brings the window
+        back), else minimised to the task bar, never out of reach."""
+        self.start(show=True)
+        if not minimised:
+            return
+        if self.in_tray and self.tray is not None and self.tray.isVisible():
+            self.window.hide()
+        else:
+            self.window.showMinimized()
+
     def _after_first_paint(self) -> None:
         if self._started:
             return
@@ -464,12 +476,10 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:
         _install_bench(app, rm, bench)
-    start_minimised = bool(
+    start_minimised = options.start_minimised or bool(
         options.settings is not None and options.settings.startup.start_minimised
     )
-    rm.start(show=True)
-    if start_minimised:
-        rm.window.showMinimized()
+    rm.start_shown(minimised=start_minimised)
     try:
         return app.exec()
     finally:

@@ -116,6 +116,7 @@ class AppOptions:
     source_name: str = "the game"
     server_url: str | None = None  # sync target outside the demo (from the settings)
     settings: Any = None  # roadmaster.settings.Settings (the overlay and tray read it)
+    start_minimised: bool = False  # --minimised (the installer's autostart entry)
 
 
 class AppController(QObject):

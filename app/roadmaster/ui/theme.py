@@ -14,6 +14,7 @@ get 1366×768-sized menus and status text (see :func:`font_scale_for`).
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final, Literal
@@ -31,7 +32,13 @@ BASE_POINT_SIZE: Final = 10.0
 BASE_SCREEN_HEIGHT: Final = 1080
 MAX_FONT_SCALE: Final = 1.6
 
-RESOURCES: Final = Path(__file__).resolve().parents[3] / "resources"
+# From a checkout: the repository's resources/; in the frozen bundle (PyInstaller's
+# sys._MEIPASS) the spec puts them beside the packages.
+RESOURCES: Final = (
+    Path(getattr(sys, "_MEIPASS", "")) / "resources"
+    if getattr(sys, "frozen", False)
+    else Path(__file__).resolve().parents[3] / "resources"
+)
 
 
 @dataclass(frozen=True, slots=True)
