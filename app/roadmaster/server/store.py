@@ -332,34 +332,40 @@ def cancel_job(conn: Connection, user_id: uuid.UUID, body: JobCancel, now: datet
     return Answer(200, {"success": True})
 
 
+def _upsert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT that has ``on_conflict_do_update``/``_do_nothing``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
 def _count_company(conn: Connection, user_id: uuid.UUID, company: str, body: JobComplete) -> None:
+    """One atomic upsert: concurrent completions to one company (even its first) each
+    count once.  (Read-then-write lost updates and collided on the first row.)"""
     stats = t.company_stats
-    key = (stats.c.user_id == user_id) & (stats.c.company_name == company)
-    row = conn.execute(sa.select(stats).where(key)).first()
     damage = body.damage_taken or 0.0
     on_time = 0 if body.delivered_late else 1
-    if row is None:
-        conn.execute(
-            sa.insert(stats).values(
-                user_id=user_id,
-                company_name=company,
-                jobs_completed=1,
-                jobs_on_time=on_time,
-                total_damage=damage,
-                avg_damage=damage,
-            )
-        )
-        return
-    total = row.total_damage + damage
-    count = row.jobs_completed + 1
+    insert = _upsert(conn, stats).values(
+        user_id=user_id,
+        company_name=company,
+        jobs_completed=1,
+        jobs_on_time=on_time,
+        total_damage=damage,
+        avg_damage=damage,
+    )
+    # In SET, the table's columns are the row as it was; ``excluded`` the new values.
+    new = insert.excluded
     conn.execute(
-        sa.update(stats)
-        .where(key)
-        .values(
-            jobs_completed=count,
-            jobs_on_time=row.jobs_on_time + on_time,
-            total_damage=total,
-            avg_damage=total / count,
+        insert.on_conflict_do_update(
+            index_elements=[stats.c.user_id, stats.c.company_name],
+            set_={
+                "jobs_completed": stats.c.jobs_completed + 1,
+                "jobs_on_time": stats.c.jobs_on_time + new.jobs_on_time,
+                "total_damage": stats.c.total_damage + new.total_damage,
+                "avg_damage": (stats.c.total_damage + new.total_damage)
+                / (stats.c.jobs_completed + 1),
+            },
         )
     )
 
@@ -409,7 +415,8 @@ def _unlock_achievements(
     )
     new = [key for key, ok in earned.items() if ok and key not in have]
     if new:
+        # A concurrent completion (another job) may unlock the same one first.
         conn.execute(
-            sa.insert(t.user_achievements),
+            _upsert(conn, t.user_achievements).on_conflict_do_nothing(),
             [{"user_id": user_id, "achievement_key": key, "unlocked_at": now} for key in new],
         )
