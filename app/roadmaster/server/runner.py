@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from dataclasses import dataclass
 from collections.abc import Callable
 from typing import Final
 
@@ -13,6 +14,17 @@ import uvicorn
 from fastapi import FastAPI
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class HttpLimits:
+    """How long and how much the server waits for a client (slow or hostile ones)."""
+
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 60.0
+    keep_alive_s: float = 5.0
+    limit_concurrency: int = 1000
+    max_header_bytes: int = 16 * 1024
 
 START_TIMEOUT_S: Final = 10.0
 STOP_TIMEOUT_S: Final = 10.0

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
 from roadmaster.server import tables as t
@@ -87,6 +88,13 @@ def remember_answer(
             created_at=now,
         )
     )
+
+
+def _values(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
+    """A request's field values as validated (datetimes stay datetimes).  Not
+    ``model_dump()``: it runs the contract's serializers, which turn timestamps into
+    ``…Z`` strings that a datetime column refuses."""
+    return {name: getattr(model, name) for name in type(model).model_fields if name not in exclude}
 
 
 # --- telemetry -------------------------------------------------------------------------
@@ -197,7 +205,7 @@ def insert_samples(
         return
     rows = []
     for sample in samples:
-        row = sample.model_dump(exclude=_SAMPLE_EXCLUDE)
+        row = _values(sample, _SAMPLE_EXCLUDE)
         row["user_id"] = user_id
         row["job_id"] = uuid.UUID(sample.job_id) if sample.job_id is not None else None
         row["recorded_at"] = sample.recorded_at or now
@@ -224,7 +232,7 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def start_job(conn: Connection, user_id: uuid.UUID, body: JobStart, now: datetime) -> Answer:
     row: dict[str, Any] = {column.name: None for column in t.jobs.columns}
-    row.update(body.model_dump(exclude={"api_key", "event_id", "started_at"}))
+    row.update(_values(body, {"api_key", "event_id", "started_at"}))
     row.update(
         id=uuid.uuid4(),
         user_id=user_id,
