@@ -404,6 +404,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # no docs served, so no schema either
     )
     app.state.server = server
     # Built once: rewriting a model's schema takes milliseconds.
