@@ -26,6 +26,7 @@ answers are stored for idempotency: errors are recomputed, and come out the same
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -75,6 +76,8 @@ MAX_BODY_BYTES: Final = 64 * 1024
 """Single-sample and job bodies (a sample is under 1 KiB)."""
 MAX_BATCH_BODY_BYTES: Final = 2 * 1024 * 1024
 """Batch bodies: 1,000 samples of a full sample each fit with room to spare."""
+ERROR_KEY_REUSED: Final = "Idempotency key reused"
+_OTHER_BODY: Final = "Already used with a different body"
 FEATURES: Final = (FEATURE_BATCH, FEATURE_IDEMPOTENCY, FEATURE_CLIENT_TIMESTAMPS, FEATURE_CANCEL)
 _JOB_OWNER_CACHE_MAX: Final = 100_000
 
@@ -204,17 +207,21 @@ class _Server:
         return None
 
     async def replay(
-        self, user_id: uuid.UUID, key: str, endpoint: str, bucket: str
+        self, user_id: uuid.UUID, key: str, endpoint: str, bucket: str, request_hash: str
     ) -> Response | None:
         found = await self.db.run(lambda conn: store.idempotent_answer(conn, user_id, key))
         if found is None:
             return None
-        first_endpoint, answer = found
         headers = self.limiter.peek(user_id, bucket).headers()
-        if first_endpoint != endpoint:
-            message = f"Already used for {first_endpoint}"
+        if found.endpoint != endpoint:
+            message = f"Already used for {found.endpoint}"
             return _json(400, _invalid({IDEMPOTENCY_HEADER: message}).body, headers)
-        return _json(answer.status, answer.body, headers)
+        if found.request_hash is not None and found.request_hash != request_hash:
+            # Not a retry: another request under a used key.  Answering the first
+            # request's answer would tell the client it was stored.
+            body = {"error": ERROR_KEY_REUSED, "details": {IDEMPOTENCY_HEADER: _OTHER_BODY}}
+            return _json(409, body, headers)
+        return _json(found.answer.status, found.answer.body, headers)
 
     def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
         return self._job_owner.get(job_id)
@@ -247,8 +254,10 @@ class _Server:
             user_id = await self.user(data)
             headers = self.limiter.peek(user_id, bucket).headers()
             idem = self.idempotency_key(request, data)
+            request_hash = ""
             if idem is not None:
-                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                request_hash = _request_hash(raw, data["api_key"])
+                replayed = await self.replay(user_id, idem, endpoint, bucket, request_hash)
                 if replayed is not None:
                     return replayed
             if body is None:
@@ -265,7 +274,9 @@ class _Server:
             def transaction(conn: Any) -> Answer:
                 answer = write(conn, user_id, body, now)
                 if idem is not None and answer.status == 200:
-                    store.remember_answer(conn, user_id, idem, endpoint, answer, now)
+                    store.remember_answer(
+                        conn, user_id, idem, endpoint, answer, now, request_hash
+                    )
                 return answer
 
             try:
@@ -276,7 +287,7 @@ class _Server:
                 if idem is None:
                     raise
                 # A concurrent request with the same key committed first: replay it.
-                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                replayed = await self.replay(user_id, idem, endpoint, bucket, request_hash)
                 if replayed is None:
                     raise
                 return replayed
@@ -357,6 +368,14 @@ def _text_problem(text: str) -> str | None:
     except UnicodeEncodeError:
         return "Text must be valid Unicode (it has a lone surrogate)"
     return None
+
+
+def _request_hash(raw: bytes | bytearray, api_key: str) -> str:
+    """What tells a retry from another request under the same idempotency key: the
+    body's bytes without the API key (a retry after a key rotation is still one).
+    Clients resend a queued request's very bytes; one re-encoded differently (other
+    key order or spacing) counts as another request."""
+    return hashlib.sha256(raw.replace(api_key.encode(), b"")).hexdigest()
 
 
 def _reject_constant(name: str) -> Any:

@@ -59,22 +59,37 @@ def user_by_key_hash(conn: Connection, digest: str) -> uuid.UUID | None:
     return user_id
 
 
-def idempotent_answer(conn: Connection, user_id: uuid.UUID, key: str) -> tuple[str, Answer] | None:
-    """(endpoint, first answer) of an earlier request with this key, if any."""
+@dataclass(frozen=True, slots=True)
+class FirstAnswer:
+    """What an idempotency key answered first, and to which request."""
+
+    endpoint: str
+    answer: Answer
+    request_hash: str | None  # None on rows stored before hashes were
+
+
+def idempotent_answer(conn: Connection, user_id: uuid.UUID, key: str) -> FirstAnswer | None:
+    """The first answer of an earlier request with this key, if any."""
+    keys = t.idempotency_keys
     row = conn.execute(
         sa.select(
-            t.idempotency_keys.c.endpoint,
-            t.idempotency_keys.c.status_code,
-            t.idempotency_keys.c.response_body,
-        ).where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key)
+            keys.c.endpoint, keys.c.status_code, keys.c.response_body, keys.c.request_hash
+        ).where(keys.c.user_id == user_id, keys.c.key == key)
     ).first()
     if row is None:
         return None
-    return row.endpoint, Answer(row.status_code, json.loads(row.response_body))
+    answer = Answer(row.status_code, json.loads(row.response_body))
+    return FirstAnswer(row.endpoint, answer, row.request_hash)
 
 
 def remember_answer(
-    conn: Connection, user_id: uuid.UUID, key: str, endpoint: str, answer: Answer, now: datetime
+    conn: Connection,
+    user_id: uuid.UUID,
+    key: str,
+    endpoint: str,
+    answer: Answer,
+    now: datetime,
+    request_hash: str,
 ) -> None:
     """Store the first answer; raises IntegrityError if a concurrent request with the
     same key got there first (the caller then replays that one)."""
@@ -86,6 +101,7 @@ def remember_answer(
             status_code=answer.status,
             response_body=json.dumps(answer.body, separators=(",", ":")),
             created_at=now,
+            request_hash=request_hash,
         )
     )
 
