@@ -37,17 +37,20 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from roadmaster.server import store
 from roadmaster.server.db import Database
 from roadmaster.server.fastpath import FastValidator
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
+from roadmaster.server.runner import HttpLimits
 from roadmaster.server.store import Answer, JobError
 from roadmaster.sync.contract import (
     ERROR_AUTH_REQUIRED,
@@ -76,6 +79,7 @@ MAX_BODY_BYTES: Final = 64 * 1024
 """Single-sample and job bodies (a sample is under 1 KiB)."""
 MAX_BATCH_BODY_BYTES: Final = 2 * 1024 * 1024
 """Batch bodies: 1,000 samples of a full sample each fit with room to spare."""
+_TIMED_OUT: Final = Answer(408, {"error": "Request timeout"})
 ERROR_KEY_REUSED: Final = "Idempotency key reused"
 _OTHER_BODY: Final = "Already used with a different body"
 FEATURES: Final = (FEATURE_BATCH, FEATURE_IDEMPOTENCY, FEATURE_CLIENT_TIMESTAMPS, FEATURE_CANCEL)
@@ -122,7 +126,8 @@ class _RefusedError(Exception):
 
 
 class _Server:
-    def __init__(self, db_url: str, limits: Limits, clock: Clock) -> None:
+    def __init__(self, db_url: str, limits: Limits, clock: Clock, body_timeout_s: float) -> None:
+        self.body_timeout_s = body_timeout_s
         self.db = Database(db_url)
         self.limiter = RateLimiter(limits, clock)
         self.keys = KeyCache()
@@ -141,10 +146,16 @@ class _Server:
             if int(length) > cap:
                 raise too_large
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > cap:
-                raise too_large
+        try:
+            with anyio.fail_after(self.body_timeout_s):
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > cap:
+                        raise too_large
+        except TimeoutError:  # a body sent a byte at a time holds a connection
+            raise _RefusedError(_TIMED_OUT, {"Connection": "close"}) from None
+        except ClientDisconnect:  # nobody reads the answer; nothing to log
+            raise _RefusedError(_invalid({"body": "Client disconnected"})) from None
         return raw
 
     @staticmethod
@@ -274,9 +285,7 @@ class _Server:
             def transaction(conn: Any) -> Answer:
                 answer = write(conn, user_id, body, now)
                 if idem is not None and answer.status == 200:
-                    store.remember_answer(
-                        conn, user_id, idem, endpoint, answer, now, request_hash
-                    )
+                    store.remember_answer(conn, user_id, idem, endpoint, answer, now, request_hash)
                 return answer
 
             try:
@@ -403,14 +412,16 @@ def create_app(
     *,
     limits: Limits | None = None,
     clock: Clock = time.time,
+    http: HttpLimits | None = None,
 ) -> FastAPI:
     """The reference server on ``db_url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
 
     The schema is migrated here, before the app is returned.  ``limits`` scales the
     per-user rate limits (tests use small ones); ``clock`` (Unix seconds) drives the
-    rate limiter, so tests can slide the window without sleeping.
+    rate limiter, so tests can slide the window without sleeping.  ``http`` gives the
+    time allowed to send a body (the rest of it is for :mod:`roadmaster.server.runner`).
     """
-    server = _Server(db_url, limits or Limits(), clock)
+    server = _Server(db_url, limits or Limits(), clock, (http or HttpLimits()).body_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
