@@ -48,9 +48,9 @@ from starlette.requests import ClientDisconnect
 from roadmaster.server import store
 from roadmaster.server.db import Database
 from roadmaster.server.fastpath import FastValidator
+from roadmaster.server.httplimits import HttpLimits
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
-from roadmaster.server.runner import HttpLimits
 from roadmaster.server.store import Answer, JobError
 from roadmaster.sync.contract import (
     ERROR_AUTH_REQUIRED,

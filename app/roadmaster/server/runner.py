@@ -8,32 +8,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final
 
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from roadmaster.server.httplimits import HttpLimits
+
+__all__ = ["HttpLimits", "serve", "serve_in_thread"]
+
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class HttpLimits:
-    """How long, and for how much, the server waits on a client: without them an idle
-    connection, or one that sends its headers or body a byte at a time, is held for
-    ever (slowloris).  ``roadmaster serve`` has an option for each."""
-
-    header_timeout_s: float = 10.0
-    """From connecting (or the end of the previous answer) to the end of the headers."""
-    body_timeout_s: float = 60.0
-    """To read a whole body once its headers are in (2 MiB at 300 kbit/s)."""
-    keep_alive_s: int = 5
-    """An idle kept-alive connection is closed after this many seconds."""
-    limit_concurrency: int = 1000
-    """Connections plus requests in progress beyond which a request gets 503."""
-    max_header_bytes: int = 16 * 1024
-    """Request line and headers; a connection that sends more is closed."""
 
 
 START_TIMEOUT_S: Final = 10.0
