@@ -259,7 +259,7 @@ class _Server:
             # A body the native validator accepts is well-formed JSON and valid, so
             # steps 2 and 5 cannot refuse it: only the key's steps are left.  Any
             # other body takes the original steps, which word the refusal.
-            suspect = _SUSPECT_TEXT.search(raw) is not None
+            suspect = _suspect_text(raw)
             body: M | None = None if suspect else model.validate(raw)
             data = _credentials(body) if body is not None else self.parse(raw, check_text=suspect)
             user_id = await self.user(data)
@@ -344,6 +344,14 @@ class _Server:
 # Python's json decodes with "surrogatepass").  Bodies without any, nearly all, skip
 # the check; a false alarm (an escaped backslash before "u0000") only costs it.
 _SUSPECT_TEXT: Final = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
+
+def _suspect_text(raw: bytes | bytearray) -> bool:
+    # Two substring scans (memchr-fast) spare nearly every body the regex: ~1 ms on a
+    # 400 KB batch, against ~0.05 ms.
+    if b"\\u" not in raw and b"\xed" not in raw:
+        return False
+    return _SUSPECT_TEXT.search(raw) is not None
 
 
 def _unstorable_text(data: dict[str, Any]) -> dict[str, str]:
