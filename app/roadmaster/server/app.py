@@ -4,13 +4,16 @@ Every POST goes through the same steps, in this order, so that a refused request
 writes nothing:
 
 1. size: ``Content-Length`` over the endpoint's limit → 413 before reading (a body
-   without a length is read up to the limit and no further);
-2. JSON: malformed, or not an object → 400 ``Validation failed``;
+   without a length is read up to the limit and no further); a body not all in
+   within the body timeout → 408, and the connection is closed;
+2. JSON: malformed, nested too deep, not an object, or with text no database
+   stores (NUL, a lone surrogate) → 400 ``Validation failed``;
 3. key: absent or null → 401 ``Authentication required``; anything that does not
    resolve to a user → 401 ``Invalid API key`` (authentication comes before
    validation: an unknown caller learns nothing about the payload rules);
 4. idempotency: a key already answered (``Idempotency-Key`` header, else the
-   body's ``event_id``) → the first answer again, status and body, counting nothing;
+   body's ``event_id``) → the first answer again, status and body, counting nothing
+   — if the body is the same bytes (``api_key`` aside); another body → 409;
 5. validation → 400 with ``details`` {field path: message} (batch: ``samples.3.speed``);
 6. rate limit → 429 (a refused request counts nothing; a batch costs its samples);
 7. one transaction: job ownership (404 unknown, 403 another user's), the rows, and
@@ -347,8 +350,8 @@ _SUSPECT_TEXT: Final = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]"
 
 
 def _suspect_text(raw: bytes | bytearray) -> bool:
-    # Two substring scans (memchr-fast) spare nearly every body the regex: ~1 ms on a
-    # 400 KB batch, against ~0.05 ms.
+    # Two substring scans spare nearly every body the regex: on a 400 KB batch the
+    # regex costs ~1 ms of CPU, the scans ~0.3 ms.
     if b"\\u" not in raw and b"\xed" not in raw:
         return False
     return _SUSPECT_TEXT.search(raw) is not None
