@@ -85,6 +85,21 @@ def test_parallel_completions_count_every_job_once(srv: Running) -> None:
     assert sorted(key for (key,) in unlocked) == ["first_job", "thousand_miles"]
 
 
+def test_parallel_first_completions_unlock_an_achievement_once(srv: Running) -> None:
+    # Each to a company of its own: nothing else serialises these transactions.
+    jobs = []
+    for i in range(8):
+        r = srv.post("/api/jobs/start", job_start(srv.key, destination_company=f"Co {i}"))
+        jobs.append(r.json()["job"]["id"])
+    body = {"api_key": srv.key, "cargo_damage": 0.0, "delivered_late": False}
+    statuses = _in_parallel(srv, [("/api/jobs/complete", body | {"job_id": j}) for j in jobs])
+    assert statuses == [200] * 8
+    unlocked = _rows(srv, "SELECT achievement_key FROM user_achievements")
+    # (Which of the totals' achievements a completion sees depends on the others'
+    # commits; these two each completion earns on its own.)
+    assert {"first_job", "no_damage"} <= {key for (key,) in unlocked}
+
+
 # --- contract-valid times ------------------------------------------------------------
 
 
