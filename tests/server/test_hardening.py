@@ -267,6 +267,20 @@ def test_a_key_replayed_with_another_body_is_409(srv: Running) -> None:
     assert srv.count("jobs") == 1
 
 
+def test_a_key_stored_before_request_hashes_still_replays(srv: Running) -> None:
+    headers = {"Idempotency-Key": "old-1"}
+    first = srv.post("/api/jobs/start", job_start(srv.key), headers=headers)
+    engine = sa.create_engine(srv.url)
+    try:
+        with engine.begin() as conn:  # as rows migrated from schema s0001 are
+            conn.exec_driver_sql("UPDATE idempotency_keys SET request_hash = NULL")
+    finally:
+        engine.dispose()
+    again = srv.post("/api/jobs/start", job_start(srv.key, income=1), headers=headers)
+    assert (again.status_code, again.json()) == (200, first.json())
+    assert srv.count("jobs") == 1
+
+
 # --- slow clients --------------------------------------------------------------------
 
 _SHORT = HttpLimits(header_timeout_s=0.3, body_timeout_s=0.3, keep_alive_s=1)
