@@ -5,7 +5,9 @@
     roadmaster serve user rotate-key NAME [--db URL]
 
 The database defaults to ``server.db`` in the data folder (SQLite); PostgreSQL
-works with ``--db postgresql+psycopg://user@host/dbname``.
+works with ``--db postgresql+psycopg://user@host/dbname``.  ``--header-timeout``,
+``--body-timeout``, ``--keep-alive`` and ``--max-connections`` bound what slow or
+idle clients can hold (:class:`roadmaster.server.httplimits.HttpLimits`).
 """
 
 from __future__ import annotations
