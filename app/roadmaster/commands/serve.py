@@ -5,16 +5,22 @@
     roadmaster serve user rotate-key NAME [--db URL]
 
 The database defaults to ``server.db`` in the data folder (SQLite); PostgreSQL
-works with ``--db postgresql+psycopg://user@host/dbname``.
+works with ``--db postgresql+psycopg://user@host/dbname``.  ``--header-timeout``,
+``--body-timeout``, ``--keep-alive`` and ``--max-connections`` bound what slow or
+idle clients can hold (:class:`roadmaster.server.httplimits.HttpLimits`).
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from typing import Any
 
 from roadmaster import paths
+from roadmaster.server.httplimits import HttpLimits
 from roadmaster.sync.contract import JOBS_PER_HOUR, TELEMETRY_PER_HOUR
+
+HTTP_DEFAULTS = HttpLimits()
 
 
 def default_db_url() -> str:
@@ -43,6 +49,40 @@ def register(sub: Any) -> None:
         default=JOBS_PER_HOUR,
         help="per-user job start/complete/cancel requests an hour",
     )
+    slow = p.add_argument_group(
+        "slow clients", "how long and how much the server waits on a client (see README)"
+    )
+    slow.add_argument(
+        "--header-timeout",
+        type=_positive(float),
+        default=HTTP_DEFAULTS.header_timeout_s,
+        metavar="SECONDS",
+        help="close a connection that has not sent a request's headers within this "
+        "(from connecting or the previous answer; default %(default)s)",
+    )
+    slow.add_argument(
+        "--body-timeout",
+        type=_positive(float),
+        default=HTTP_DEFAULTS.body_timeout_s,
+        metavar="SECONDS",
+        help="answer 408 to a request whose body has not all come within this "
+        "(default %(default)s)",
+    )
+    slow.add_argument(
+        "--keep-alive",
+        type=_positive(int),
+        default=HTTP_DEFAULTS.keep_alive_s,
+        metavar="SECONDS",
+        help="close an idle kept-alive connection after this (default %(default)s)",
+    )
+    slow.add_argument(
+        "--max-connections",
+        type=_positive(int),
+        default=HTTP_DEFAULTS.limit_concurrency,
+        metavar="N",
+        help="answer 503 beyond this many connections and requests in progress "
+        "(default %(default)s)",
+    )
     p.set_defaults(func=run_server)
     users = p.add_subparsers(dest="serve_command", metavar="user")
     user = users.add_parser("user", help="add users and rotate their API keys")
@@ -58,6 +98,19 @@ def register(sub: Any) -> None:
         action.set_defaults(func=func)
 
 
+def _positive(kind: Callable[[str], float]) -> Callable[[str], Any]:
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < value < 1e6:
+            raise argparse.ArgumentTypeError(f"must be above 0 and below 1000000: {text}")
+        return value
+
+    return parse
+
+
 def _db(args: argparse.Namespace) -> str:
     return args.db or default_db_url()
 
@@ -68,9 +121,15 @@ def run_server(args: argparse.Namespace) -> int:
     from roadmaster.server.runner import serve
 
     limits = Limits(telemetry_per_hour=args.telemetry_per_hour, jobs_per_hour=args.jobs_per_hour)
-    app = create_app(_db(args), limits=limits)
+    http = HttpLimits(
+        header_timeout_s=args.header_timeout,
+        body_timeout_s=args.body_timeout,
+        keep_alive_s=args.keep_alive,
+        limit_concurrency=args.max_connections,
+    )
+    app = create_app(_db(args), limits=limits, http=http)
     print(f"RoadMaster reference server on http://{args.host}:{args.port} (Ctrl+C stops)")
-    serve(app, args.host, args.port)
+    serve(app, args.host, args.port, http=http)
     return 0
 
 

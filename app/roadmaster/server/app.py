@@ -4,13 +4,16 @@ Every POST goes through the same steps, in this order, so that a refused request
 writes nothing:
 
 1. size: ``Content-Length`` over the endpoint's limit → 413 before reading (a body
-   without a length is read up to the limit and no further);
-2. JSON: malformed, or not an object → 400 ``Validation failed``;
+   without a length is read up to the limit and no further); a body not all in
+   within the body timeout → 408, and the connection is closed;
+2. JSON: malformed, nested too deep, not an object, or with text no database
+   stores (NUL, a lone surrogate) → 400 ``Validation failed``;
 3. key: absent or null → 401 ``Authentication required``; anything that does not
    resolve to a user → 401 ``Invalid API key`` (authentication comes before
    validation: an unknown caller learns nothing about the payload rules);
 4. idempotency: a key already answered (``Idempotency-Key`` header, else the
-   body's ``event_id``) → the first answer again, status and body, counting nothing;
+   body's ``event_id``) → the first answer again, status and body, counting nothing
+   — if the body is the same bytes (``api_key`` aside); another body → 409;
 5. validation → 400 with ``details`` {field path: message} (batch: ``samples.3.speed``);
 6. rate limit → 429 (a refused request counts nothing; a batch costs its samples);
 7. one transaction: job ownership (404 unknown, 403 another user's), the rows, and
@@ -26,24 +29,29 @@ answers are stored for idempotency: errors are recomputed, and come out the same
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import re
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
+import anyio
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from roadmaster.server import store
 from roadmaster.server.db import Database
 from roadmaster.server.fastpath import FastValidator
+from roadmaster.server.httplimits import HttpLimits
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
 from roadmaster.server.store import Answer, JobError
@@ -74,6 +82,9 @@ MAX_BODY_BYTES: Final = 64 * 1024
 """Single-sample and job bodies (a sample is under 1 KiB)."""
 MAX_BATCH_BODY_BYTES: Final = 2 * 1024 * 1024
 """Batch bodies: 1,000 samples of a full sample each fit with room to spare."""
+_TIMED_OUT: Final = Answer(408, {"error": "Request timeout"})
+ERROR_KEY_REUSED: Final = "Idempotency key reused"
+_OTHER_BODY: Final = "Already used with a different body"
 FEATURES: Final = (FEATURE_BATCH, FEATURE_IDEMPOTENCY, FEATURE_CLIENT_TIMESTAMPS, FEATURE_CANCEL)
 _JOB_OWNER_CACHE_MAX: Final = 100_000
 
@@ -118,7 +129,8 @@ class _RefusedError(Exception):
 
 
 class _Server:
-    def __init__(self, db_url: str, limits: Limits, clock: Clock) -> None:
+    def __init__(self, db_url: str, limits: Limits, clock: Clock, body_timeout_s: float) -> None:
+        self.body_timeout_s = body_timeout_s
         self.db = Database(db_url)
         self.limiter = RateLimiter(limits, clock)
         self.keys = KeyCache()
@@ -137,20 +149,32 @@ class _Server:
             if int(length) > cap:
                 raise too_large
         raw = bytearray()
-        async for chunk in request.stream():
-            raw += chunk
-            if len(raw) > cap:
-                raise too_large
+        try:
+            with anyio.fail_after(self.body_timeout_s):
+                async for chunk in request.stream():
+                    raw += chunk
+                    if len(raw) > cap:
+                        raise too_large
+        except TimeoutError:  # a body sent a byte at a time holds a connection
+            raise _RefusedError(_TIMED_OUT, {"Connection": "close"}) from None
+        except ClientDisconnect:  # nobody reads the answer; nothing to log
+            raise _RefusedError(_invalid({"body": "Client disconnected"})) from None
         return raw
 
     @staticmethod
-    def parse(raw: bytes | bytearray) -> dict[str, Any]:
+    def parse(raw: bytes | bytearray, *, check_text: bool) -> dict[str, Any]:
         try:
             data = json.loads(raw, parse_constant=_reject_constant)
         except ValueError:  # JSONDecodeError, bad UTF-8, NaN/Infinity
             raise _RefusedError(_invalid({"body": "Malformed JSON"})) from None
+        except RecursionError:  # thousands of nested arrays: no traceback, no log
+            raise _RefusedError(_invalid({"body": "JSON nested too deeply"})) from None
         if not isinstance(data, dict):
             raise _RefusedError(_invalid({"body": "Expected a JSON object"}))
+        if check_text:
+            bad = _unstorable_text(data)
+            if bad:
+                raise _RefusedError(_invalid(bad))
         return data
 
     async def user(self, data: dict[str, Any]) -> uuid.UUID:
@@ -197,17 +221,21 @@ class _Server:
         return None
 
     async def replay(
-        self, user_id: uuid.UUID, key: str, endpoint: str, bucket: str
+        self, user_id: uuid.UUID, key: str, endpoint: str, bucket: str, request_hash: str
     ) -> Response | None:
         found = await self.db.run(lambda conn: store.idempotent_answer(conn, user_id, key))
         if found is None:
             return None
-        first_endpoint, answer = found
         headers = self.limiter.peek(user_id, bucket).headers()
-        if first_endpoint != endpoint:
-            message = f"Already used for {first_endpoint}"
+        if found.endpoint != endpoint:
+            message = f"Already used for {found.endpoint}"
             return _json(400, _invalid({IDEMPOTENCY_HEADER: message}).body, headers)
-        return _json(answer.status, answer.body, headers)
+        if found.request_hash is not None and found.request_hash != request_hash:
+            # Not a retry: another request under a used key.  Answering the first
+            # request's answer would tell the client it was stored.
+            body = {"error": ERROR_KEY_REUSED, "details": {IDEMPOTENCY_HEADER: _OTHER_BODY}}
+            return _json(409, body, headers)
+        return _json(found.answer.status, found.answer.body, headers)
 
     def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
         return self._job_owner.get(job_id)
@@ -234,13 +262,16 @@ class _Server:
             # A body the native validator accepts is well-formed JSON and valid, so
             # steps 2 and 5 cannot refuse it: only the key's steps are left.  Any
             # other body takes the original steps, which word the refusal.
-            body: M | None = model.validate(raw)
-            data = _credentials(body) if body is not None else self.parse(raw)
+            suspect = _suspect_text(raw)
+            body: M | None = None if suspect else model.validate(raw)
+            data = _credentials(body) if body is not None else self.parse(raw, check_text=suspect)
             user_id = await self.user(data)
             headers = self.limiter.peek(user_id, bucket).headers()
             idem = self.idempotency_key(request, data)
+            request_hash = ""
             if idem is not None:
-                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                request_hash = _request_hash(raw, data["api_key"])
+                replayed = await self.replay(user_id, idem, endpoint, bucket, request_hash)
                 if replayed is not None:
                     return replayed
             if body is None:
@@ -257,7 +288,7 @@ class _Server:
             def transaction(conn: Any) -> Answer:
                 answer = write(conn, user_id, body, now)
                 if idem is not None and answer.status == 200:
-                    store.remember_answer(conn, user_id, idem, endpoint, answer, now)
+                    store.remember_answer(conn, user_id, idem, endpoint, answer, now, request_hash)
                 return answer
 
             try:
@@ -268,7 +299,7 @@ class _Server:
                 if idem is None:
                     raise
                 # A concurrent request with the same key committed first: replay it.
-                replayed = await self.replay(user_id, idem, endpoint, bucket)
+                replayed = await self.replay(user_id, idem, endpoint, bucket, request_hash)
                 if replayed is None:
                     raise
                 return replayed
@@ -311,6 +342,62 @@ class _Server:
         return answer
 
 
+# What may make text that no database stores: a JSON escape of NUL or of a UTF-16
+# surrogate (a pair is fine, a lone one is not), or a UTF-8-encoded surrogate (which
+# Python's json decodes with "surrogatepass").  Bodies without any, nearly all, skip
+# the check; a false alarm (an escaped backslash before "u0000") only costs it.
+_SUSPECT_TEXT: Final = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
+
+
+def _suspect_text(raw: bytes | bytearray) -> bool:
+    # Two substring scans spare nearly every body the regex: on a 400 KB batch the
+    # regex costs ~1 ms of CPU, the scans ~0.3 ms.
+    if b"\\u" not in raw and b"\xed" not in raw:
+        return False
+    return _SUSPECT_TEXT.search(raw) is not None
+
+
+def _unstorable_text(data: dict[str, Any]) -> dict[str, str]:
+    """{path: message} for strings (keys or values) PostgreSQL or SQLite cannot store:
+    NUL, or a lone surrogate (not UTF-8 encodable).  Iterative: the data may nest as
+    deep as the parser allowed."""
+    found: dict[str, str] = {}
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack and len(found) < 10:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            items: Iterable[tuple[Any, Any]] = value.items()
+        elif isinstance(value, list):
+            items = enumerate(value)
+        else:
+            continue
+        for name, item in items:
+            here = f"{path}.{name}" if path else str(name)
+            for text in (name, item):
+                if isinstance(text, str) and (message := _text_problem(text)):
+                    found[here] = message
+            stack.append((here, item))
+    return found
+
+
+def _text_problem(text: str) -> str | None:
+    if "\x00" in text:
+        return "Text must not contain NUL characters"
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return "Text must be valid Unicode (it has a lone surrogate)"
+    return None
+
+
+def _request_hash(raw: bytes | bytearray, api_key: str) -> str:
+    """What tells a retry from another request under the same idempotency key: the
+    body's bytes without the API key (a retry after a key rotation is still one).
+    Clients resend a queued request's very bytes; one re-encoded differently (other
+    key order or spacing) counts as another request."""
+    return hashlib.sha256(raw.replace(api_key.encode(), b"")).hexdigest()
+
+
 def _reject_constant(name: str) -> Any:
     # JSON has no NaN or Infinity; Python's parser would accept them.
     raise ValueError(f"{name} is not JSON")
@@ -336,14 +423,16 @@ def create_app(
     *,
     limits: Limits | None = None,
     clock: Clock = time.time,
+    http: HttpLimits | None = None,
 ) -> FastAPI:
     """The reference server on ``db_url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
 
     The schema is migrated here, before the app is returned.  ``limits`` scales the
     per-user rate limits (tests use small ones); ``clock`` (Unix seconds) drives the
-    rate limiter, so tests can slide the window without sleeping.
+    rate limiter, so tests can slide the window without sleeping.  ``http`` gives the
+    time allowed to send a body (the rest of it is for :mod:`roadmaster.server.runner`).
     """
-    server = _Server(db_url, limits or Limits(), clock)
+    server = _Server(db_url, limits or Limits(), clock, (http or HttpLimits()).body_timeout_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -356,6 +445,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        openapi_url=None,  # no docs served, so no schema either
     )
     app.state.server = server
     # Built once: rewriting a model's schema takes milliseconds.

@@ -20,6 +20,7 @@ package as :mod:`roadmaster.server.migrations`) in one transaction, at every sta
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -58,7 +59,7 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
     if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        _create_private(Path(parsed.database).expanduser())
     engine = sa.create_engine(
         parsed,
         # We emit BEGIN ourselves (below): pysqlite's implicit transactions skip DDL,
@@ -85,6 +86,20 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _create_private(path: Path) -> None:
+    """Create the database file owner-only (0600) if it does not exist: it holds every
+    user's data and key hashes.  SQLite gives its -wal and -shm files the database
+    file's mode.  An existing file keeps the mode its owner gave it."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    except OSError:
+        return  # not ours to create (read-only folder...): SQLite's open says why
+    os.close(fd)
 
 
 def _config() -> Config:

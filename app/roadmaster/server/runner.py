@@ -3,6 +3,7 @@ thread (tests, and the sync client's tests)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -11,35 +12,109 @@ from typing import Final
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from roadmaster.server.httplimits import HttpLimits
+
+__all__ = ["HttpLimits", "serve", "serve_in_thread"]
 
 log = logging.getLogger(__name__)
+
 
 START_TIMEOUT_S: Final = 10.0
 STOP_TIMEOUT_S: Final = 10.0
 
 
-def _config(app: FastAPI, host: str, port: int, *, access_log: bool) -> uvicorn.Config:
-    # "auto" picks uvloop and httptools when installed (uvicorn[standard]).
+class _GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's HTTP/1.1 protocol, plus a deadline and a size cap on each request's
+    head.  uvicorn times out only idle kept-alive connections, and any byte received
+    cancels that: a client that never finishes its headers was held for ever."""
+
+    limits = HttpLimits()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._awaiting_head = True
+        self._head_bytes = 0
+        self._head_deadline: asyncio.TimerHandle | None = None
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        super().data_received(data)
+        if self._awaiting_head:  # the head is not complete yet
+            self._head_bytes += len(data)
+            if self._head_bytes > self.limits.max_header_bytes and not self.transport.is_closing():
+                self.transport.write(_HEAD_TOO_LARGE)
+                self.transport.close()
+
+    def on_headers_complete(self) -> None:
+        self._awaiting_head = False
+        self._disarm()
+        super().on_headers_complete()
+
+    def on_response_complete(self) -> None:
+        # With a pipelined request queued, its head is in already.
+        next_head_in = bool(self.pipeline)
+        super().on_response_complete()
+        if not next_head_in and not self.transport.is_closing():
+            self._awaiting_head = True
+            self._head_bytes = 0
+            self._arm()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._head_deadline = self.loop.call_later(self.limits.header_timeout_s, self._expired)
+
+    def _disarm(self) -> None:
+        if self._head_deadline is not None:
+            self._head_deadline.cancel()
+            self._head_deadline = None
+
+    def _expired(self) -> None:
+        self._head_deadline = None
+        if self._awaiting_head and not self.transport.is_closing():
+            self.transport.close()
+
+
+_HEAD_TOO_LARGE: Final = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"Connection: close\r\nContent-Length: 0\r\n\r\n"
+)
+
+
+def _config(
+    app: FastAPI, host: str, port: int, *, access_log: bool, http: HttpLimits
+) -> uvicorn.Config:
+    protocol = type("GuardedProtocol", (_GuardedProtocol,), {"limits": http})
     return uvicorn.Config(
         app,
         host=host,
         port=port,
-        loop="auto",
-        http="auto",
+        loop="auto",  # uvloop when installed (uvicorn[standard])
+        http=protocol,  # httptools' parser (uvicorn[standard]), guarded
         ws="none",  # no websocket routes; and "auto" imports a deprecated module
         access_log=access_log,
         log_level="warning",
         lifespan="on",
+        timeout_keep_alive=http.keep_alive_s,
+        limit_concurrency=http.limit_concurrency,
+        h11_max_incomplete_event_size=http.max_header_bytes,
     )
 
 
-def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8787) -> None:
+def serve(
+    app: FastAPI, host: str = "127.0.0.1", port: int = 8787, *, http: HttpLimits | None = None
+) -> None:
     """Serve until interrupted (Ctrl+C)."""
-    uvicorn.Server(_config(app, host, port, access_log=False)).run()
+    uvicorn.Server(_config(app, host, port, access_log=False, http=http or HttpLimits())).run()
 
 
 def serve_in_thread(
-    app: FastAPI, host: str = "127.0.0.1", port: int = 0
+    app: FastAPI, host: str = "127.0.0.1", port: int = 0, *, http: HttpLimits | None = None
 ) -> tuple[str, Callable[[], None]]:
     """Start serving ``app`` in a daemon thread; return (base URL, stop).
 
@@ -47,7 +122,7 @@ def serve_in_thread(
     (raises RuntimeError if it has not within 10 s); ``stop()`` shuts it down and
     joins the thread.
     """
-    server = uvicorn.Server(_config(app, host, port, access_log=False))
+    server = uvicorn.Server(_config(app, host, port, access_log=False, http=http or HttpLimits()))
     # (uvicorn installs signal handlers only on the main thread: none here.)
     thread = threading.Thread(target=server.run, name=f"roadmaster-server-{port}", daemon=True)
     thread.start()

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
 from roadmaster.server import tables as t
@@ -58,22 +59,37 @@ def user_by_key_hash(conn: Connection, digest: str) -> uuid.UUID | None:
     return user_id
 
 
-def idempotent_answer(conn: Connection, user_id: uuid.UUID, key: str) -> tuple[str, Answer] | None:
-    """(endpoint, first answer) of an earlier request with this key, if any."""
+@dataclass(frozen=True, slots=True)
+class FirstAnswer:
+    """What an idempotency key answered first, and to which request."""
+
+    endpoint: str
+    answer: Answer
+    request_hash: str | None  # None on rows stored before hashes were
+
+
+def idempotent_answer(conn: Connection, user_id: uuid.UUID, key: str) -> FirstAnswer | None:
+    """The first answer of an earlier request with this key, if any."""
+    keys = t.idempotency_keys
     row = conn.execute(
         sa.select(
-            t.idempotency_keys.c.endpoint,
-            t.idempotency_keys.c.status_code,
-            t.idempotency_keys.c.response_body,
-        ).where(t.idempotency_keys.c.user_id == user_id, t.idempotency_keys.c.key == key)
+            keys.c.endpoint, keys.c.status_code, keys.c.response_body, keys.c.request_hash
+        ).where(keys.c.user_id == user_id, keys.c.key == key)
     ).first()
     if row is None:
         return None
-    return row.endpoint, Answer(row.status_code, json.loads(row.response_body))
+    answer = Answer(row.status_code, json.loads(row.response_body))
+    return FirstAnswer(row.endpoint, answer, row.request_hash)
 
 
 def remember_answer(
-    conn: Connection, user_id: uuid.UUID, key: str, endpoint: str, answer: Answer, now: datetime
+    conn: Connection,
+    user_id: uuid.UUID,
+    key: str,
+    endpoint: str,
+    answer: Answer,
+    now: datetime,
+    request_hash: str,
 ) -> None:
     """Store the first answer; raises IntegrityError if a concurrent request with the
     same key got there first (the caller then replays that one)."""
@@ -85,8 +101,16 @@ def remember_answer(
             status_code=answer.status,
             response_body=json.dumps(answer.body, separators=(",", ":")),
             created_at=now,
+            request_hash=request_hash,
         )
     )
+
+
+def _values(model: BaseModel, exclude: set[str]) -> dict[str, Any]:
+    """A request's field values as validated (datetimes stay datetimes).  Not
+    ``model_dump()``: it runs the contract's serializers, which turn timestamps into
+    ``…Z`` strings that a datetime column refuses."""
+    return {name: getattr(model, name) for name in type(model).model_fields if name not in exclude}
 
 
 # --- telemetry -------------------------------------------------------------------------
@@ -197,7 +221,7 @@ def insert_samples(
         return
     rows = []
     for sample in samples:
-        row = sample.model_dump(exclude=_SAMPLE_EXCLUDE)
+        row = _values(sample, _SAMPLE_EXCLUDE)
         row["user_id"] = user_id
         row["job_id"] = uuid.UUID(sample.job_id) if sample.job_id is not None else None
         row["recorded_at"] = sample.recorded_at or now
@@ -224,7 +248,7 @@ def job_json(row: dict[str, Any]) -> dict[str, Any]:
 
 def start_job(conn: Connection, user_id: uuid.UUID, body: JobStart, now: datetime) -> Answer:
     row: dict[str, Any] = {column.name: None for column in t.jobs.columns}
-    row.update(body.model_dump(exclude={"api_key", "event_id", "started_at"}))
+    row.update(_values(body, {"api_key", "event_id", "started_at"}))
     row.update(
         id=uuid.uuid4(),
         user_id=user_id,
@@ -332,34 +356,40 @@ def cancel_job(conn: Connection, user_id: uuid.UUID, body: JobCancel, now: datet
     return Answer(200, {"success": True})
 
 
+def _upsert(conn: Connection, table: sa.Table) -> Any:
+    """The dialect's INSERT that has ``on_conflict_do_update``/``_do_nothing``."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    return dialect.insert(table)
+
+
 def _count_company(conn: Connection, user_id: uuid.UUID, company: str, body: JobComplete) -> None:
+    """One atomic upsert: concurrent completions to one company (even its first) each
+    count once.  (Read-then-write lost updates and collided on the first row.)"""
     stats = t.company_stats
-    key = (stats.c.user_id == user_id) & (stats.c.company_name == company)
-    row = conn.execute(sa.select(stats).where(key)).first()
     damage = body.damage_taken or 0.0
     on_time = 0 if body.delivered_late else 1
-    if row is None:
-        conn.execute(
-            sa.insert(stats).values(
-                user_id=user_id,
-                company_name=company,
-                jobs_completed=1,
-                jobs_on_time=on_time,
-                total_damage=damage,
-                avg_damage=damage,
-            )
-        )
-        return
-    total = row.total_damage + damage
-    count = row.jobs_completed + 1
+    insert = _upsert(conn, stats).values(
+        user_id=user_id,
+        company_name=company,
+        jobs_completed=1,
+        jobs_on_time=on_time,
+        total_damage=damage,
+        avg_damage=damage,
+    )
+    # In SET, the table's columns are the row as it was; ``excluded`` the new values.
+    new = insert.excluded
     conn.execute(
-        sa.update(stats)
-        .where(key)
-        .values(
-            jobs_completed=count,
-            jobs_on_time=row.jobs_on_time + on_time,
-            total_damage=total,
-            avg_damage=total / count,
+        insert.on_conflict_do_update(
+            index_elements=[stats.c.user_id, stats.c.company_name],
+            set_={
+                "jobs_completed": stats.c.jobs_completed + 1,
+                "jobs_on_time": stats.c.jobs_on_time + new.jobs_on_time,
+                "total_damage": stats.c.total_damage + new.total_damage,
+                "avg_damage": (stats.c.total_damage + new.total_damage)
+                / (stats.c.jobs_completed + 1),
+            },
         )
     )
 
@@ -409,7 +439,8 @@ def _unlock_achievements(
     )
     new = [key for key, ok in earned.items() if ok and key not in have]
     if new:
+        # A concurrent completion (another job) may unlock the same one first.
         conn.execute(
-            sa.insert(t.user_achievements),
+            _upsert(conn, t.user_achievements).on_conflict_do_nothing(),
             [{"user_id": user_id, "achievement_key": key, "unlocked_at": now} for key in new],
         )

@@ -200,6 +200,8 @@ idempotency_keys: Final = sa.Table(
     sa.Column("status_code", sa.Integer(), nullable=False),
     sa.Column("response_body", sa.Text(), nullable=False),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    # SHA-256 (hex) of the request body without its api_key; null on older rows.
+    sa.Column("request_hash", sa.String(64)),
     sa.UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
 )
 
