@@ -68,6 +68,7 @@ class BenchOptions:
     report: Path | None = None
     hide_dashboard: bool = False
     warmup_s: float = 5.0
+    ticks_file: Path | None = None  # bench_soak: tick timings, rewritten every few seconds
 
 
 class RoadMasterApp:
@@ -431,6 +432,34 @@ def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) ->
     QTimer.singleShot(int((bench.warmup_s + bench.seconds) * 1000), finish)
 
 
+TICKS_REPORT_MS = 5000
+
+
+def _install_tick_report(app: QApplication, path: Path) -> None:
+    """bench/bench_soak.py reads the GUI tick timings from outside: the slowest tick
+    and the count over budget so far, rewritten atomically every few seconds (the
+    last one written survives a crash)."""
+    import json
+
+    def write() -> None:
+        report = {
+            "tick_max_ms": TICKS.worst_s * 1000,
+            "tick_max_by_name_ms": {k: v * 1000 for k, v in TICKS.max_s.items()},
+            "ticks": dict(TICKS.count),
+            "over_budget": TICKS.over_budget,
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(report), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not write the tick report %s: %s", path, exc.strerror)
+
+    timer = QTimer(app)
+    timer.timeout.connect(write)
+    timer.start(TICKS_REPORT_MS)
+
+
 def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None) -> int:
     """Create the QApplication and run the app until it quits; the exit code."""
     app = QApplication.instance() or QApplication(argv[:1] or ["roadmaster"])
@@ -450,6 +479,8 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:
         _install_bench(app, rm, bench)
+    if bench is not None and bench.ticks_file is not None:
+        _install_tick_report(app, bench.ticks_file)
     start_minimised = bool(
         options.settings is not None and options.settings.startup.start_minimised
     )
