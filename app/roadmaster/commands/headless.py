@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from types import FrameType
 from typing import Any
 
-from roadmaster import paths
+from roadmaster import fatal, paths
 from roadmaster.capture import Capture
 from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
@@ -98,6 +98,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A crash in C code ends the process before any handler runs: leave its trace in
+    # the log folder, and say so at the next start.
+    with fatal.traced(paths.log_dir(), "headless"):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     source = open_source(args.source, args.shm_path)
     if args.speedup is not None:
         speed: float | None = args.speedup if args.speedup > 0 else None

@@ -23,10 +23,10 @@ from PySide6.QtCore import QProcess, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication
 
-from roadmaster import paths
+from roadmaster import fatal, paths
 from roadmaster.ui import theme
 from roadmaster.ui.controller import AppController, AppOptions
-from roadmaster.ui.crash import CrashReporter
+from roadmaster.ui.crash import CrashNotice, CrashReporter
 from roadmaster.ui.main_window import MainWindow
 from roadmaster.ui.single_instance import SingleInstance, instance_key
 from roadmaster.ui.ticks import TICKS
@@ -88,6 +88,7 @@ class RoadMasterApp:
         self.window = MainWindow(self.controller, qsettings=self.qsettings)
         self.window.restore_layout(self.qsettings)
         self.overlay: Any = None
+        self.crash_notice: CrashNotice | None = None  # the last run ended in a fatal error
         self.tray: Any = None
         self.in_tray = False  # closing the window hides it (a tray icon shows)
         self._told_tray = False
@@ -318,6 +319,11 @@ class RoadMasterApp:
             self.controller.start()
             self.check_first_run()
 
+    def show_previous_crash(self, report: fatal.FatalReport) -> None:
+        """The last run ended in a fatal error: say so above the dashboard."""
+        self.crash_notice = CrashNotice(report.text, report.path)
+        self.window.add_notice(self.crash_notice)
+
     def _after_first_paint(self) -> None:
         if self._started:
             return
@@ -472,9 +478,18 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
         log.info("RoadMaster is already running: raised its window")
         return 0
     instance.listen()
-    crash = CrashReporter(paths.log_dir() / "roadmaster.log")
+    log_dir = paths.log_dir()
+    crash = CrashReporter(log_dir / "roadmaster.log")
     crash.install()
+    # A crash in C code or an abort ends the process before any Python handler (the
+    # crash dialog) runs: faulthandler leaves its trace, and the next start tells.
+    previous = fatal.previous_crash(log_dir, "window")
+    if previous is not None:
+        log.warning("RoadMaster closed unexpectedly last time; the report is in %s", previous.path)
+    fatal.enable(log_dir, "window")
     rm = RoadMasterApp(options, qsettings)
+    if previous is not None:
+        rm.show_previous_crash(previous)
     instance.activation_requested.connect(rm.window.bring_to_front)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:
@@ -493,3 +508,4 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
         if not rm.shutdown():
             log.warning("some background work did not stop in time")
         instance.close()
+        fatal.disable()
