@@ -3,7 +3,7 @@ ends the process before any Python handler runs, so the crash dialog and
 ``crash.log`` never see it.  :mod:`faulthandler` can still write the Python stack of
 every thread, into a file opened beforehand: ``fatal-<face>.log`` in the log folder.
 
-A clean run leaves that file empty.  At the next start :func:`previous_crash` finds
+A clean run leaves no trace in that file.  At the next start :func:`previous_crash` finds
 a trace in it, moves it aside to ``crashed-<face>-<time>.log`` (so it is reported
 once, and the last few are kept for a bug report) and returns it; the window says
 "RoadMaster closed unexpectedly last time", ``headless`` logs it.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import faulthandler
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ MARKERS = ("Fatal Python error", "most recent call first")
 
 _open: IO[str] | None = None
 _previously_enabled = False
+_saved_stderr_fd: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +71,16 @@ def _prune(log_dir: Path, face: str) -> None:
             old.unlink()
 
 
-def enable(log_dir: Path, face: str) -> Path | None:
-    """Write the stacks of all threads into ``fatal-<face>.log`` on a fatal error
+def enable(log_dir: Path, face: str, *, stderr_too: bool = False) -> Path | None:
+    """Write the stacks of all threads into ``fatal-<face>.log`` on a fatal signal
     (truncated now: call :func:`previous_crash` first).  The path, or None when the
-    file cannot be opened (then nothing changes: the run goes on without it)."""
-    global _open, _previously_enabled
+    file cannot be opened (then nothing changes: the run goes on without it).
+
+    ``stderr_too`` sends file descriptor 2 there as well.  CPython's own fatal errors
+    (``Fatal Python error: none_dealloc`` …) are written to stderr, and faulthandler
+    is switched off before the abort that follows: without this they leave no
+    trace when stderr goes nowhere (a window started from the desktop)."""
+    global _open, _previously_enabled, _saved_stderr_fd
     path = trace_path(log_dir, face)
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -84,19 +91,39 @@ def enable(log_dir: Path, face: str) -> Path | None:
     if _open is None:
         _previously_enabled = faulthandler.is_enabled()
     else:
+        _restore_stderr()
         _open.close()
     faulthandler.enable(file=handle, all_threads=True)
     _open = handle
+    if stderr_too:
+        try:
+            sys.stderr.flush()
+            _saved_stderr_fd = os.dup(2)
+            os.dup2(handle.fileno(), 2)
+        except (OSError, AttributeError, ValueError):
+            _saved_stderr_fd = None  # no usable stderr (pythonw): faulthandler alone
     return path
 
 
+def _restore_stderr() -> None:
+    global _saved_stderr_fd
+    if _saved_stderr_fd is None:
+        return
+    with suppress(OSError, AttributeError, ValueError):
+        sys.stderr.flush()
+    os.dup2(_saved_stderr_fd, 2)
+    os.close(_saved_stderr_fd)
+    _saved_stderr_fd = None
+
+
 def disable() -> None:
-    """Stop writing traces (a clean exit: the file stays empty); a handler that was
+    """Stop writing traces (a clean exit: the file holds no trace); a handler that was
     on before :func:`enable` (``python -X faulthandler``, pytest) goes back to stderr."""
     global _open
     if _open is None:
         return
     faulthandler.disable()
+    _restore_stderr()
     _open.close()
     _open = None
     if _previously_enabled and sys.__stderr__ is not None:

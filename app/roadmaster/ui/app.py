@@ -438,6 +438,26 @@ def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) ->
     QTimer.singleShot(int((bench.warmup_s + bench.seconds) * 1000), finish)
 
 
+def start_fatal_trace(log_dir: Path) -> fatal.FatalReport | None:
+    """A crash in C code or an abort ends the process before any Python handler (the
+    crash dialog) runs: faulthandler leaves its trace in the log folder from now on.
+    Returns what the last run left, to be shown (:meth:`RoadMasterApp.show_previous_crash`)."""
+    previous = fatal.previous_crash(log_dir, "window")
+    if previous is not None:
+        log.warning("RoadMaster closed unexpectedly last time; the report is in %s", previous.path)
+    # Started from the desktop, stderr goes nowhere: send it to the same file, or
+    # CPython's own fatal errors (written to stderr) would leave no trace.
+    fatal.enable(log_dir, "window", stderr_too=not _is_terminal(2))
+    return previous
+
+
+def _is_terminal(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
 TICKS_REPORT_MS = 5000
 
 
@@ -481,12 +501,7 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     log_dir = paths.log_dir()
     crash = CrashReporter(log_dir / "roadmaster.log")
     crash.install()
-    # A crash in C code or an abort ends the process before any Python handler (the
-    # crash dialog) runs: faulthandler leaves its trace, and the next start tells.
-    previous = fatal.previous_crash(log_dir, "window")
-    if previous is not None:
-        log.warning("RoadMaster closed unexpectedly last time; the report is in %s", previous.path)
-    fatal.enable(log_dir, "window")
+    previous = start_fatal_trace(log_dir)
     rm = RoadMasterApp(options, qsettings)
     if previous is not None:
         rm.show_previous_crash(previous)
