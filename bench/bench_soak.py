@@ -233,7 +233,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"still up after {up_s / 60:.1f} of {minutes:g} min: {'yes' if alive else 'NO'}")
     print(f"  exit status after SIGINT: {code}")
     if not alive:
-        tail = stderr_path.read_text(errors="replace").strip().splitlines()[-15:]
+        # The window sends its stderr into the fatal-error trace file (not a terminal).
+        trace = home / "logs" / "fatal-window.log"
+        words = trace.read_text(errors="replace") if trace.is_file() else ""
+        words += stderr_path.read_text(errors="replace")
+        tail = words.strip().splitlines()[:20]
         print("  the window's last words:\n    " + "\n    ".join(tail))
     marks = [f"{m:.0f} min {v:.0f}" for m, v in rss if round(m) % 5 == 0]
     print(
@@ -265,9 +269,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    {line}")
     finished = jobs_finished(data_dir)
     print(f"  jobs by status: {finished or 'none found'}")
-    crash_files = sorted((home / "logs").glob("fatal*"))
-    for path in crash_files:
-        if path.stat().st_size:
+    for path in sorted((home / "logs").glob("fatal-*.log")):
+        if "Fatal Python error" in path.read_text(errors="replace"):
             print(f"  fatal-error trace in {path}")
     if args.keep or not alive:
         print(f"  kept {home}")
