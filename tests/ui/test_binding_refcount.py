@@ -36,8 +36,8 @@ from tests.ui.frames import KMH, ListSource, driving_map, reading
 # pyqtgraph's paint path (no object or memory grows with it; None is never freed).
 # Legitimate caching (a font cache, a dict with None values) moves the count by a
 # bounded amount; the warm-up fills those caches before the first count.
-ROUNDS = 400
-WARMUP_ROUNDS = 40
+ROUNDS = 200
+WARMUP_ROUNDS = 20
 TOLERANCE = 200
 
 
