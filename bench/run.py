@@ -1,7 +1,8 @@
 """Run the benchmarks: ``.venv/bin/python bench/run.py [NAME ...]``.
 
 Every ``bench/bench_<name>.py`` that defines ``main()`` is a benchmark; NAME is
-``<name>`` or ``bench_<name>``.  Without names all of them run, in name order.
+``<name>`` or ``bench_<name>``.  Without names all of them run, in name order,
+except the half-hour soak (``bench/run.py soak``).
 Each prints its own figures.  The exit status is non-zero when a benchmark's
 ``main()`` returned a non-zero value (a failed correctness check) or raised.
 """
@@ -17,6 +18,8 @@ from pathlib import Path
 from types import ModuleType
 
 HERE = Path(__file__).resolve().parent
+# Benchmarks that take half an hour run only when named (`bench/run.py soak`).
+ONLY_WHEN_NAMED = {"soak"}
 
 
 def discover() -> dict[str, Path]:
@@ -36,7 +39,9 @@ def load(name: str, path: Path) -> ModuleType:
 
 def main(argv: list[str]) -> int:
     found = discover()
-    wanted = [a.removeprefix("bench_").removesuffix(".py") for a in argv] or list(found)
+    wanted = [a.removeprefix("bench_").removesuffix(".py") for a in argv] or [
+        name for name in found if name not in ONLY_WHEN_NAMED
+    ]
     unknown = [n for n in wanted if n not in found]
     if unknown:
         print(

@@ -58,6 +58,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--bench-report", help=argparse.SUPPRESS)
     p.add_argument("--bench-hide-dashboard", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--bench-warmup", type=float, default=5.0, help=argparse.SUPPRESS)
+    # bench/bench_soak.py: the GUI tick timings, written to this file every few seconds
+    p.add_argument("--bench-ticks", help=argparse.SUPPRESS)
 
 
 def _setup_logging(verbose: bool) -> Path:
@@ -149,6 +151,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         report=Path(args.bench_report) if args.bench_report else None,
         hide_dashboard=args.bench_hide_dashboard,
         warmup_s=args.bench_warmup,
+        ticks_file=Path(args.bench_ticks) if args.bench_ticks else None,
     )
     return run([sys.argv[0] if sys.argv else "roadmaster"], options, bench)
 

@@ -6,9 +6,10 @@ import argparse
 import logging
 import signal
 from collections.abc import Sequence
+from types import FrameType
 from typing import Any
 
-from roadmaster import paths
+from roadmaster import fatal, paths
 from roadmaster.capture import Capture
 from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
@@ -97,6 +98,13 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # A crash in C code ends the process before any handler runs: leave its trace in
+    # the log folder, and say so at the next start.
+    with fatal.traced(paths.log_dir(), "headless"):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     source = open_source(args.source, args.shm_path)
     if args.speedup is not None:
         speed: float | None = args.speedup if args.speedup > 0 else None
@@ -119,34 +127,70 @@ def run(args: argparse.Namespace) -> int:
         store.close()
         raise
     capture.worker = worker
-    previous = signal.signal(signal.SIGTERM, lambda *_: capture.stop())
-    log.info("capturing from %s into %s", source.name, store.data_file)
-    try:
-        summary = capture.run(duration_s=args.duration)
-    except KeyboardInterrupt:
-        capture.flush()
-        summary = capture.summary
-        summary.stopped_by = "interrupt"
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-        source.close()
-        # The order of DESIGN.md: capture stopped and flushed → a bounded sync flush
-        # → close the database.
-        if worker is not None:
-            if not worker.stop(args.sync_flush):
-                log.warning("sync did not stop in time; what is queued goes next time")
-            worker.engine.dispose()
-        store.close()
-    log.info(
-        "stopped (%s): %d readings, %.0f s of telemetry, %d events, %d samples, %d jobs finished",
-        summary.stopped_by,
-        summary.readings,
-        summary.source_seconds,
-        summary.events - summary.samples,
-        summary.samples,
-        summary.jobs_finished,
-    )
+    # SIGTERM and Ctrl-C stop the capture cleanly.  The handlers stay in place until
+    # the "stopped" line: a second SIGTERM (`timeout` signals the whole process
+    # group; service managers repeat themselves) or a Ctrl-C during the shutdown is
+    # told to wait rather than cutting it short.
+    with _StopOnSignals(capture) as stopping:
+        log.info("capturing from %s into %s", source.name, store.data_file)
+        try:
+            summary = capture.run(duration_s=args.duration)
+        except KeyboardInterrupt:  # a SIGINT that came before the handler was in place
+            capture.flush()
+            summary = capture.summary
+            summary.stopped_by = "interrupt"
+        finally:
+            source.close()
+            # The order of DESIGN.md: capture stopped and flushed → a bounded sync
+            # flush → close the database.
+            if worker is not None:
+                if not worker.stop(args.sync_flush):
+                    log.warning("sync did not stop in time; what is queued goes next time")
+                worker.engine.dispose()
+            store.close()
+        if stopping.signal_name is not None:
+            summary.stopped_by = stopping.signal_name
+        log.info(
+            "stopped (%s): %d readings, %.0f s of telemetry, %d events, %d samples, "
+            "%d jobs finished",
+            summary.stopped_by,
+            summary.readings,
+            summary.source_seconds,
+            summary.events - summary.samples,
+            summary.samples,
+            summary.jobs_finished,
+        )
     return 0
+
+
+class _StopOnSignals:
+    """SIGTERM and SIGINT stop the capture cleanly; any further one while it stops
+    is acknowledged and ignored.  The previous handlers come back on exit."""
+
+    SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+    def __init__(self, capture: Capture) -> None:
+        self.capture = capture
+        self.signal_name: str | None = None
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> _StopOnSignals:
+        for signum in self.SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    def _handle(self, signum: int, _frame: FrameType | None) -> None:
+        name = "interrupt" if signum == signal.SIGINT else signal.Signals(signum).name
+        if self.signal_name is None:
+            self.signal_name = name
+            log.info("stopping (%s): committing what was captured", name)
+            self.capture.stop()
+        else:
+            log.info("%s: already stopping, please wait", name)
 
 
 def _log_reading(reading: Reading) -> None:

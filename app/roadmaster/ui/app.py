@@ -23,10 +23,10 @@ from PySide6.QtCore import QProcess, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication
 
-from roadmaster import paths
+from roadmaster import fatal, paths
 from roadmaster.ui import theme
 from roadmaster.ui.controller import AppController, AppOptions
-from roadmaster.ui.crash import CrashReporter
+from roadmaster.ui.crash import CrashNotice, CrashReporter
 from roadmaster.ui.main_window import MainWindow
 from roadmaster.ui.single_instance import SingleInstance, instance_key
 from roadmaster.ui.ticks import TICKS
@@ -68,6 +68,7 @@ class BenchOptions:
     report: Path | None = None
     hide_dashboard: bool = False
     warmup_s: float = 5.0
+    ticks_file: Path | None = None  # bench_soak: tick timings, rewritten every few seconds
 
 
 class RoadMasterApp:
@@ -87,6 +88,7 @@ class RoadMasterApp:
         self.window = MainWindow(self.controller, qsettings=self.qsettings)
         self.window.restore_layout(self.qsettings)
         self.overlay: Any = None
+        self.crash_notice: CrashNotice | None = None  # the last run ended in a fatal error
         self.tray: Any = None
         self.in_tray = False  # closing the window hides it (a tray icon shows)
         self._told_tray = False
@@ -341,6 +343,11 @@ class RoadMasterApp:
         else:
             self.window.showMinimized()
 
+    def show_previous_crash(self, report: fatal.FatalReport) -> None:
+        """The last run ended in a fatal error: say so above the dashboard."""
+        self.crash_notice = CrashNotice(report.text, report.path)
+        self.window.add_notice(self.crash_notice)
+
     def _after_first_paint(self) -> None:
         if self._started:
             return
@@ -457,6 +464,54 @@ def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) ->
     QTimer.singleShot(int((bench.warmup_s + bench.seconds) * 1000), finish)
 
 
+def start_fatal_trace(log_dir: Path) -> fatal.FatalReport | None:
+    """A crash in C code or an abort ends the process before any Python handler (the
+    crash dialog) runs: faulthandler leaves its trace in the log folder from now on.
+    Returns what the last run left, to be shown (:meth:`RoadMasterApp.show_previous_crash`)."""
+    previous = fatal.previous_crash(log_dir, "window")
+    if previous is not None:
+        log.warning("RoadMaster closed unexpectedly last time; the report is in %s", previous.path)
+    # Started from the desktop, stderr goes nowhere: send it to the same file, or
+    # CPython's own fatal errors (written to stderr) would leave no trace.
+    fatal.enable(log_dir, "window", stderr_too=not _is_terminal(2))
+    return previous
+
+
+def _is_terminal(fd: int) -> bool:
+    try:
+        return os.isatty(fd)
+    except OSError:
+        return False
+
+
+TICKS_REPORT_MS = 5000
+
+
+def _install_tick_report(app: QApplication, path: Path) -> None:
+    """bench/bench_soak.py reads the GUI tick timings from outside: the slowest tick
+    and the count over budget so far, rewritten atomically every few seconds (the
+    last one written survives a crash)."""
+    import json
+
+    def write() -> None:
+        report = {
+            "tick_max_ms": TICKS.worst_s * 1000,
+            "tick_max_by_name_ms": {k: v * 1000 for k, v in TICKS.max_s.items()},
+            "ticks": dict(TICKS.count),
+            "over_budget": TICKS.over_budget,
+        }
+        tmp = path.with_name(path.name + ".tmp")
+        try:
+            tmp.write_text(json.dumps(report), encoding="utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            log.warning("could not write the tick report %s: %s", path, exc.strerror)
+
+    timer = QTimer(app)
+    timer.timeout.connect(write)
+    timer.start(TICKS_REPORT_MS)
+
+
 def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None) -> int:
     """Create the QApplication and run the app until it quits; the exit code."""
     app = QApplication.instance() or QApplication(argv[:1] or ["roadmaster"])
@@ -469,13 +524,19 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
         log.info("RoadMaster is already running: raised its window")
         return 0
     instance.listen()
-    crash = CrashReporter(paths.log_dir() / "roadmaster.log")
+    log_dir = paths.log_dir()
+    crash = CrashReporter(log_dir / "roadmaster.log")
     crash.install()
+    previous = start_fatal_trace(log_dir)
     rm = RoadMasterApp(options, qsettings)
+    if previous is not None:
+        rm.show_previous_crash(previous)
     instance.activation_requested.connect(rm.window.bring_to_front)
     rm.controller.quit_requested.connect(app.quit)
     if bench is not None and bench.seconds > 0:
         _install_bench(app, rm, bench)
+    if bench is not None and bench.ticks_file is not None:
+        _install_tick_report(app, bench.ticks_file)
     start_minimised = options.start_minimised or bool(
         options.settings is not None and options.settings.startup.start_minimised
     )
@@ -486,3 +547,4 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
         if not rm.shutdown():
             log.warning("some background work did not stop in time")
         instance.close()
+        fatal.disable()

@@ -11,15 +11,18 @@ import traceback
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
     QDialogButtonBox,
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -50,6 +53,56 @@ class CrashDialog(QDialog):
         layout.addWidget(intro)
         layout.addWidget(details, 1)
         layout.addWidget(buttons)
+
+
+class CrashNotice(QFrame):
+    """A banner above the dashboard after a run that ended in a fatal error (a crash
+    in C code or an abort, which no Python handler sees): what happened, where the
+    report is, a button to copy it for a bug report.  Not modal: start goes on."""
+
+    def __init__(self, report_text: str, path: Path, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("crashNotice")
+        self.report_text = report_text
+        self.path = path
+        self.setStyleSheet(
+            "#crashNotice { background: palette(base); "
+            "border: 1px solid palette(mid); border-radius: 6px; }"
+        )
+        self.message = QLabel(
+            "<b>RoadMaster closed unexpectedly last time.</b> What was recorded before "
+            f"then is safe. The report is in {_html(str(path))}; please copy it into a "
+            "bug report."
+        )
+        self.message.setWordWrap(True)
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setToolTip(report_text[:2000])
+        copy = QPushButton("Copy report")
+        copy.setToolTip("Put the report and its path on the clipboard")
+        copy.clicked.connect(self.copy)
+        self.copy_button = copy
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Hide this")
+        close.clicked.connect(self.hide)
+        self.close_button = close
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 6, 6, 6)
+        row.addWidget(self.message, 1)
+        row.addWidget(copy, 0, Qt.AlignmentFlag.AlignVCenter)
+        row.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+
+    def copy(self) -> None:
+        QGuiApplication.clipboard().setText(
+            f"RoadMaster closed unexpectedly (report: {self.path})\n\n{self.report_text}\n"
+        )
+
+
+def _html(text: str) -> str:
+    from html import escape
+
+    return f"<b>{escape(text)}</b>"
 
 
 class CrashReporter(QObject):

@@ -39,10 +39,9 @@ class Instrument(QWidget):
     from the widget's palette at paint time (so a light/dark switch shows at the
     repaint Qt does on a palette change).
 
-    No ``changeEvent`` override on purpose: the dashboard has a dozen of these,
-    and PySide 6.12 corrupts None's reference count in Python overrides called
-    for every widget on each palette/style change (a test run that switched
-    themes often crashed).  Size changes come through :meth:`fit_to_font`."""
+    Size changes come through :meth:`fit_to_font`.  (The theme-switch crashes once
+    blamed on ``changeEvent`` were PySide6 6.12.0 on CPython 3.11 dropping a
+    reference to None on *every* override call; pyproject keeps that binding out.)"""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         column.setSpacing(0)
         column.addWidget(self.hints)
         column.addWidget(self.dashboard, 1)
+        self._column = column
         self.setCentralWidget(centre)
         self.dashboard.installEventFilter(self)
         self._painted = False
@@ -104,6 +105,10 @@ class MainWindow(QMainWindow):
         if controller.job_model is not None:
             self.job_panel.show_model(controller.job_model)
         self.resize(1280, 760)
+
+    def add_notice(self, widget: QWidget) -> None:
+        """A banner above the dashboard (e.g. "closed unexpectedly last time")."""
+        self._column.insertWidget(0, widget)
 
     def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
