@@ -1,0 +1,145 @@
+"""Damaged, unreadable and half-deleted data files, through the real command line in
+subprocesses: every command says what happened in one line, and nothing is written
+to a damaged file."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.commands.conftest import db_rows, roadmaster, spawn
+from tests.commands.test_headless import wait_until
+
+KEY = "rm_" + "ab" * 32
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data = tmp_path_factory.mktemp("demo") / "data"
+    done = roadmaster("demo-data", "--jobs", "300", "--seed", "7", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    return data / "roadmaster.db"
+
+
+def copy_of(demo_db: Path, tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "roadmaster.db").write_bytes(demo_db.read_bytes())
+    return data
+
+
+def damage(db_file: Path, *, start: float, end: float, seed: int = 1) -> None:
+    """Random bytes over [start, end) of the file (fractions of its size), page 1 kept."""
+    rng = random.Random(seed)
+    size = db_file.stat().st_size
+    lo, hi = max(4096, int(size * start)), int(size * end)
+    with db_file.open("r+b") as fh:
+        fh.seek(lo)
+        fh.write(rng.randbytes(hi - lo))
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_line(done: subprocess.CompletedProcess[str]) -> str:
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr, done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.startswith("roadmaster: ")]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_a_few_random_bytes_mid_file_stop_every_command_before_it_writes(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    data = copy_of(demo_db, tmp_path)
+    db_file = data / "roadmaster.db"
+    damage(db_file, start=0.5, end=0.5 + 4096 / db_file.stat().st_size)
+    before = digest(db_file)
+    runs = {
+        "headless": roadmaster(
+            "headless",
+            "--source",
+            "sim",
+            "--speedup",
+            "0",
+            "--duration",
+            "60",
+            "--data-dir",
+            str(data),
+            "--no-sync",
+        ),
+        "sync": subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "roadmaster",
+                "sync",
+                "--once",
+                "--server",
+                "http://127.0.0.1:9",
+                "--data-dir",
+                str(data),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "ROADMASTER_API_KEY": KEY},
+        ),
+        "status": roadmaster("status", "--data-dir", str(data)),
+    }
+    for name, done in runs.items():
+        assert done.returncode == 2, (name, done.stderr)
+        line = one_line(done)
+        assert "is damaged" in line and f"roadmaster repair --data-dir {data}" in line, name
+    # Nothing was written to the damaged file (no WAL left to fold in either).
+    assert digest(db_file) == before
+    assert not (data / "roadmaster.db-wal").exists() or (
+        (data / "roadmaster.db-wal").stat().st_size == 0
+    )
+
+
+def test_reports_on_a_badly_damaged_file_say_so_in_one_line(demo_db: Path, tmp_path: Path) -> None:
+    data = copy_of(demo_db, tmp_path)
+    damage(data / "roadmaster.db", start=0.0, end=1.0)
+    for command in (["jobs", "--limit", "0"], ["status"], ["jobs", "--json"]):
+        done = roadmaster(*command, "--data-dir", str(data))
+        assert done.returncode == 2, (command, done.stderr)
+        assert "damaged" in one_line(done), command
+
+
+def samples_stored(data: Path) -> int:
+    try:
+        return int(db_rows(data, "SELECT count(*) FROM samples")[0][0])
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_status_while_the_wal_was_deleted_under_a_running_capture(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    wal = data / "roadmaster.db-wal"
+    proc = spawn(
+        "headless", "--source", "sim", "--speedup", "20", "--data-dir", str(data), "--no-sync"
+    )
+    try:
+        wait_until(lambda: wal.exists() and samples_stored(data) > 5, proc, 60)
+        wal.unlink()
+        done = roadmaster("status", "--data-dir", str(data))
+        assert done.returncode == 2, done.stderr
+        line = one_line(done)
+        assert "roadmaster.db-wal may have been deleted" in line
+        assert "stop that RoadMaster" in line
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+    # As the line says: once the capture has stopped, the report works again.
+    after = roadmaster("status", "--data-dir", str(data))
+    assert after.returncode == 0, after.stderr
