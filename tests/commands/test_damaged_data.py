@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,53 @@ def test_status_while_the_wal_was_deleted_under_a_running_capture(tmp_path: Path
     # As the line says: once the capture has stopped, the report works again.
     after = roadmaster("status", "--data-dir", str(data))
     assert after.returncode == 0, after.stderr
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 600 KiB filesystem (tmpfs; needs root)."""
+    mount_point = tmp_path / "tiny"
+    mount_point.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", str(mount_point)], check=True)
+
+
+def fill(directory: Path) -> None:
+    """Write a file until the filesystem has not one byte left."""
+    with (directory / "filler").open("wb", buffering=0) as fh:
+        for size in (65536, 4096, 512, 64, 1):
+            try:
+                while True:
+                    fh.write(b"x" * size)
+            except OSError:
+                continue
+
+
+def test_a_second_start_on_a_full_disk_says_the_disk_is_full(tiny_disk: Path) -> None:
+    data = tiny_disk / "data"
+    first = roadmaster(
+        "headless", "--source", "sim", "--speedup", "0", "--duration", "60",
+        "--data-dir", str(data), "--no-sync",
+    )  # fmt: skip
+    assert first.returncode == 0, first.stderr
+    (samples_before,) = db_rows(data, "SELECT count(*) FROM samples")[0]
+    fill(tiny_disk)
+    for command in (
+        ("headless", "--source", "sim", "--duration", "5", "--no-sync"),
+        ("sync", "--once", "--server", "http://127.0.0.1:9"),
+    ):
+        done = roadmaster(*command, "--data-dir", str(data))
+        assert done.returncode == 2, (command, done.stderr)
+        line = one_line(done)
+        assert "is full" in line and "Free some disk space" in line, line
+    # What was stored before is all there.
+    assert db_rows(data, "SELECT count(*) FROM samples")[0][0] == samples_before
