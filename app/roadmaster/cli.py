@@ -27,6 +27,7 @@ COMMANDS = (
     "sync",
     "jobs",
     "status",
+    "repair",
     "demo_data",
     "decode",
     "simulate",

@@ -194,3 +194,67 @@ def test_a_second_start_on_a_full_disk_says_the_disk_is_full(tiny_disk: Path) ->
         assert "is full" in line and "Free some disk space" in line, line
     # What was stored before is all there.
     assert db_rows(data, "SELECT count(*) FROM samples")[0][0] == samples_before
+
+
+# --- roadmaster repair ---------------------------------------------------------------
+
+
+def test_repair_keeps_the_damaged_file_and_recovers_the_readable_jobs(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    data = copy_of(demo_db, tmp_path)
+    db_file = data / "roadmaster.db"
+    damage(db_file, start=0.5, end=0.5 + 4096 / db_file.stat().st_size)
+    damaged_bytes = db_file.read_bytes()
+
+    done = roadmaster("repair", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    [kept] = list(data.glob("roadmaster.db.damaged-*[0-9]"))
+    assert f"kept, unchanged, as {kept}" in out
+    assert kept.read_bytes() == damaged_bytes
+    assert db_rows(data, "PRAGMA integrity_check") == [("ok",)]
+    (jobs_after,) = db_rows(data, "SELECT count(*) FROM jobs")[0]
+    (jobs_before,) = db_rows(demo_db.parent, "SELECT count(*) FROM jobs")[0]
+    # One damaged page costs the rows on it, not the table: most jobs come back,
+    # identical to what they were, and the output says how many.
+    assert jobs_before - 20 <= jobs_after <= jobs_before
+    assert f"jobs: {jobs_after:,} kept" in out
+    same = db_rows(data, "SELECT id, job_key, revenue, profit FROM jobs ORDER BY id")
+    original = db_rows(demo_db.parent, "SELECT id, job_key, revenue, profit FROM jobs")
+    assert set(same) <= set(original)
+    # Nothing points at a lost job.
+    assert db_rows(data, "PRAGMA foreign_key_check") == []
+
+    # The repaired file is used as before: a capture and the reports run on it.
+    capture = roadmaster(
+        "headless", "--source", "sim", "--speedup", "0", "--duration", "30",
+        "--data-dir", str(data), "--no-sync",
+    )  # fmt: skip
+    assert capture.returncode == 0, capture.stderr
+    assert roadmaster("status", "--data-dir", str(data)).returncode == 0
+    assert roadmaster("jobs", "--data-dir", str(data)).returncode == 0
+
+
+def test_repair_of_a_sound_file_changes_nothing(demo_db: Path, tmp_path: Path) -> None:
+    data = copy_of(demo_db, tmp_path)
+    before = digest(data / "roadmaster.db")
+    done = roadmaster("repair", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    assert "nothing to repair" in done.stdout
+    assert digest(data / "roadmaster.db") == before
+    assert not list(data.glob("*damaged*"))
+
+
+def test_repair_when_nothing_can_be_recovered_replaces_nothing(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    data = copy_of(demo_db, tmp_path)
+    db_file = data / "roadmaster.db"
+    damage(db_file, start=0.0, end=1.0)
+    before = digest(db_file)
+    done = roadmaster("repair", "--data-dir", str(data))
+    assert done.returncode == 2, done.stderr
+    assert "Nothing was replaced" in one_line(done)
+    assert digest(db_file) == before
+    assert not list(data.glob(".roadmaster.db.*"))  # no work files left behind
