@@ -258,3 +258,19 @@ def test_repair_when_nothing_can_be_recovered_replaces_nothing(
     assert "Nothing was replaced" in one_line(done)
     assert digest(db_file) == before
     assert not list(data.glob(".roadmaster.db.*"))  # no work files left behind
+
+
+def test_repair_of_a_cut_short_copy_recovers_the_jobs_before_the_cut(
+    demo_db: Path, tmp_path: Path
+) -> None:
+    data = copy_of(demo_db, tmp_path)
+    db_file = data / "roadmaster.db"
+    with db_file.open("r+b") as fh:  # a copy interrupted half-way
+        fh.truncate(db_file.stat().st_size // 2)
+    done = roadmaster("repair", "--data-dir", str(data))
+    assert done.returncode == 0, done.stderr
+    (jobs_after,) = db_rows(data, "SELECT count(*) FROM jobs")[0]
+    assert jobs_after > 50
+    assert f"jobs: {jobs_after:,} kept; unreadable ids" in done.stdout
+    assert db_rows(data, "PRAGMA integrity_check") == [("ok",)]
+    assert roadmaster("jobs", "--data-dir", str(data)).returncode == 0

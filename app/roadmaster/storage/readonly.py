@@ -74,6 +74,13 @@ def open_for_reading(data_dir: Path) -> Engine:
     except BaseException:
         engine.dispose()
         raise
+    if current is None:
+        engine.dispose()
+        raise UserError(
+            f"The data file {db_file} holds no RoadMaster data yet: run `roadmaster "
+            "headless` (or the app) to record, or point --data-dir / ROADMASTER_HOME at "
+            "your data folder."
+        )
     if current != migrate.head_revision():
         engine.dispose()
         raise UserError(

@@ -16,13 +16,16 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
+import sqlalchemy as sa
+
 from roadmaster.errors import UserError
+from roadmaster.storage import tables as app_tables
 from roadmaster.storage.engine import DB_FILE_NAME
 from roadmaster.storage.errors import DataFileError
 from roadmaster.storage.lock import DataDirLock
@@ -132,6 +135,10 @@ def _salvage(source: Path, target: Path, result: RepairResult) -> None:
     src = sqlite3.connect(source, isolation_level=None)
     dst = sqlite3.connect(target, isolation_level=None)
     try:
+        # Read the schema even where one entry is broken (a table whose pages lie past
+        # the end of a cut-short file would otherwise make every query fail).  The
+        # working copy is only read, never written.
+        src.execute("PRAGMA writable_schema=ON")
         try:
             schema = src.execute(
                 "SELECT type, name, sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
@@ -159,12 +166,66 @@ def _salvage(source: Path, target: Path, result: RepairResult) -> None:
                     dst.execute(sql)
                 except sqlite3.DatabaseError:
                     result.not_rebuilt.append(sql[:80])
+        dst.execute("COMMIT")
+        # Rows read from a damaged page can hold garbage that SQLite stores happily
+        # (a date of NUL bytes): each row must read back as the app reads it.
+        dst.execute("BEGIN")
+        _drop_garbled(dst, target, result)
         _drop_orphans(dst, result)
         _check_version(dst, result)
         dst.execute("COMMIT")
     finally:
         src.close()
         dst.close()
+
+
+def _drop_garbled(dst: sqlite3.Connection, target: Path, result: RepairResult) -> None:
+    """Delete the rows of the app's tables that its own column types cannot read."""
+    by_name = {t.name: t for t in result.tables}
+    bad: list[tuple[str, int]] = []
+    engine = sa.create_engine("sqlite://", creator=lambda: sqlite3.connect(target))
+    try:
+        with engine.connect() as conn:
+            for table in app_tables.metadata.sorted_tables:
+                if table.name in by_name:
+                    bad += [(table.name, r) for r in _unreadable_rows(dst, conn, table)]
+    finally:
+        engine.dispose()
+    for name, rowid in bad:
+        dst.execute(f"DELETE FROM {_quote(name)} WHERE rowid = ?", (rowid,))
+        by_name[name].refused += 1
+        by_name[name].kept -= 1
+
+
+def _unreadable_rows(
+    dst: sqlite3.Connection, conn: sa.Connection, table: sa.Table
+) -> Iterator[int]:
+    rowid: sa.ColumnClause[int] = sa.literal_column("rowid")
+    typed = sa.select(rowid, *table.columns)
+    failures = (ValueError, TypeError, LookupError, sa.exc.StatementError)
+    last = -_MAX_ROWID - 1
+    while True:
+        ids = [
+            int(r[0])
+            for r in dst.execute(
+                f"SELECT rowid FROM {_quote(table.name)} WHERE rowid > ? "
+                f"ORDER BY rowid LIMIT {_BATCH}",
+                (last,),
+            )
+        ]
+        if not ids:
+            return
+        last = ids[-1]
+        try:
+            conn.execute(typed.where(rowid.in_(ids))).all()
+            continue
+        except failures:
+            pass
+        for one in ids:
+            try:
+                conn.execute(typed.where(rowid == one)).all()
+            except failures:
+                yield one
 
 
 def _check_version(dst: sqlite3.Connection, result: RepairResult) -> None:
