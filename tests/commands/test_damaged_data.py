@@ -274,3 +274,19 @@ def test_repair_of_a_cut_short_copy_recovers_the_jobs_before_the_cut(
     assert f"jobs: {jobs_after:,} kept; unreadable ids" in done.stdout
     assert db_rows(data, "PRAGMA integrity_check") == [("ok",)]
     assert roadmaster("jobs", "--data-dir", str(data)).returncode == 0
+
+
+def test_repair_is_refused_while_roadmaster_runs_on_the_folder(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    proc = spawn(
+        "headless", "--source", "sim", "--speedup", "20", "--data-dir", str(data), "--no-sync"
+    )
+    try:
+        wait_until(lambda: samples_stored(data) > 0, proc, 60)
+        done = roadmaster("repair", "--data-dir", str(data))
+        assert done.returncode == 2, done.stderr
+        assert "already running" in one_line(done)
+        assert not list(data.glob("*damaged*"))
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
