@@ -148,11 +148,11 @@ def test_status_while_the_wal_was_deleted_under_a_running_capture(tmp_path: Path
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 600 KiB filesystem (tmpfs; needs root)."""
+    """A real 2 MiB filesystem (tmpfs; needs root)."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
