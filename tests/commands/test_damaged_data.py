@@ -290,3 +290,18 @@ def test_repair_is_refused_while_roadmaster_runs_on_the_folder(tmp_path: Path) -
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=60)
+
+
+def test_serve_on_a_file_that_is_not_a_database_says_so_in_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "server.db"
+    bad.write_bytes(random.Random(5).randbytes(8192))
+    url = f"sqlite:///{bad}"
+    for command in (
+        ("serve", "--db", url, "--port", "1"),
+        ("serve", "--db", url, "user", "add", "me"),
+        ("serve", "--db", url, "user", "rotate-key", "me"),
+    ):
+        done = roadmaster(*command)
+        assert done.returncode == 2, (command, done.stderr)
+        line = one_line(done)
+        assert f"can't use the server database {url} (file is not a database)" in line
