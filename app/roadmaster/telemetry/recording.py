@@ -171,7 +171,6 @@ def _open_recording(path: PathLike) -> Generator[Snapshot, None, None]:
 
 def _records(path: Path) -> Generator[Snapshot, None, None]:
     with path.open("rb") as fh:
-        size = os.fstat(fh.fileno()).st_size
         fh.seek(len(MAGIC))
         index = 0
         previous_s = 0.0
@@ -192,15 +191,11 @@ def _records(path: Path) -> Generator[Snapshot, None, None]:
                     f"{where} claims {length} bytes, far more than a snapshot; the file is corrupt"
                 )
             _check_time(t_s, previous_s, where)
-            remaining = size - offset - _RECORD.size
-            if length > remaining:
-                payload = fh.read(length)
-                if len(payload) < length:  # (the file may have grown meanwhile)
-                    _check_cut_short(flags, length, payload, where)
-                    _warn_truncated(path, index)
-                    return
-            else:
-                payload = fh.read(length)
+            payload = fh.read(length)
+            if len(payload) < length:
+                _check_cut_short(flags, length, payload, where)
+                _warn_truncated(path, index)
+                return
             data = _inflate(payload, where) if flags == FLAG_ZLIB else payload
             yield Snapshot(data, t_s)
             previous_s = t_s
