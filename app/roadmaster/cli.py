@@ -28,6 +28,7 @@ COMMANDS = (
     "sync",
     "jobs",
     "status",
+    "repair",
     "demo_data",
     "decode",
     "simulate",

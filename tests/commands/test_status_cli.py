@@ -50,3 +50,15 @@ def test_status_of_an_empty_folder_says_how_to_start(
 ) -> None:
     assert cli.main(["status", "--data-dir", str(tmp_path / "nothing")]) == 2
     assert "roadmaster headless" in capsys.readouterr().err
+
+
+def test_status_and_jobs_on_an_empty_data_file_say_there_is_no_data_yet(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "roadmaster.db").touch()  # e.g. created by hand, or by a tool
+    for command in ("status", "jobs"):
+        assert cli.main([command, "--data-dir", str(data)]) == 2
+        err = capsys.readouterr().err
+        assert "holds no RoadMaster data yet" in err and "schema None" not in err

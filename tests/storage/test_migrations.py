@@ -107,7 +107,7 @@ def test_a_damaged_file_is_refused_with_advice(data_dir: Path) -> None:
     with pytest.raises(DataFileError) as caught:
         Store.open(data_dir)
     assert caught.value.reason == "corrupt"
-    assert "Move it aside" in str(caught.value)
+    assert "roadmaster repair" in str(caught.value)
 
 
 def test_wal_synchronous_and_foreign_keys_are_on(store: Store) -> None:

@@ -215,3 +215,81 @@ def test_closing_a_replay_early_releases_the_file(tmp_path: Path) -> None:
     assert source.snapshot() is not None
     source.close()
     assert source.snapshot() is None
+
+
+def _hundred_records(path: Path) -> list[bytes]:
+    data = frames(100)
+    with RecordingWriter(path) as writer:
+        for i, d in enumerate(data):
+            writer.write(0.1 * i, d)
+    return data
+
+
+@pytest.mark.parametrize("claimed", [5_000, MAP_SIZE + 1, 600_000])
+def test_a_corrupt_first_length_is_damage_not_a_cut_short_tail(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, claimed: int
+) -> None:
+    path = tmp_path / "first.rec"
+    _hundred_records(path)
+    raw = bytearray(path.read_bytes())
+    # The first record's length field, overwritten: more than the file has left
+    # after it? No: less than the file, but more than this record's payload.
+    struct.pack_into("<I", raw, len(MAGIC) + 9, claimed)
+    path.write_bytes(bytes(raw[: len(MAGIC) + RECORD.size + claimed - 1]))
+    with (
+        caplog.at_level(logging.WARNING, logger="roadmaster.telemetry.recording"),
+        pytest.raises(RecordingError, match=r"record 1 \(at byte 8\).*corrupt"),
+    ):
+        list(read_recording(path))
+    assert "cut short (the recorder" not in caplog.text
+
+
+def test_a_corrupt_length_in_the_middle_is_damage(tmp_path: Path) -> None:
+    path = tmp_path / "middle.rec"
+    data = _hundred_records(path)
+    raw = bytearray(path.read_bytes())
+    # Walk to record 50 and claim more than the rest of the file.
+    offset = len(MAGIC)
+    for _ in range(49):
+        (length,) = struct.unpack_from("<I", raw, offset + 9)
+        offset += RECORD.size + length
+    struct.pack_into("<I", raw, offset + 9, len(raw) - offset)
+    path.write_bytes(bytes(raw))
+    records = read_recording(path)
+    assert [next(records).data for _ in range(49)] == data[:49]
+    with pytest.raises(RecordingError, match=r"record 50 .*the file is corrupt"):
+        next(records)
+
+
+@pytest.mark.parametrize(
+    ("times", "message"),
+    [
+        ([0.0, 1e300], "more than a day"),
+        ([0.0, 0.1, 1e7], "more than a day"),
+        ([-5.0], "negative time"),
+        ([0.0, 10.0, 3.0], "goes back in time"),
+        ([0.0, float("inf")], "no valid time"),
+    ],
+)
+def test_absurd_times_are_refused_before_a_replay_waits_on_them(
+    tmp_path: Path, times: list[float], message: str
+) -> None:
+    path = tmp_path / "times.rec"
+    [a] = frames(1)
+    write_by_hand(path, [(t, 0, a) for t in times])
+    source = ReplaySource(path)
+    try:
+        with pytest.raises(RecordingError, match=message):
+            # Paced as `headless --speedup 1` plays it: the bad record must be
+            # refused before the replay would wait on it (or overflow).
+            list(iterate(source, speed=1.0))
+    finally:
+        source.close()
+
+
+def test_small_backward_jitter_and_long_game_closed_pauses_are_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "jitter.rec"
+    [a] = frames(1)
+    times = [0.0, 1.0, 0.5, 7200.0, 7200.1]  # half a second back; two hours with no game
+    write_by_hand(path, [(t, 0, a) for t in times])
+    assert [s.t_s for s in read_recording(path)] == times

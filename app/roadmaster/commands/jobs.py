@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from roadmaster import paths
 from roadmaster.jobs.events import JobStatus
 from roadmaster.storage.queries import SORT_COLUMNS, JobQuery, JobRow, job_page
-from roadmaster.storage.readonly import open_for_reading
+from roadmaster.storage.readonly import reading
 from roadmaster.storage.tables import job_events
 from roadmaster.telemetry.frame import Game
 from roadmaster.units import format_game_time
@@ -71,8 +71,7 @@ def run(args: argparse.Namespace) -> int:
         company=args.company,
         cargo=args.cargo,
     )
-    engine = open_for_reading(paths.data_dir(args.data_dir))
-    try:
+    with reading(paths.data_dir(args.data_dir)) as engine:
         rows: list[JobRow] = []
         cursor = None
         while True:
@@ -83,8 +82,6 @@ def run(args: argparse.Namespace) -> int:
             if cursor is None or (args.limit > 0 and len(rows) >= args.limit):
                 break
         fines = _fines(engine, [r.id for r in rows])
-    finally:
-        engine.dispose()
     if args.json:
         json.dump([job_json(r, fines.get(r.id, [])) for r in rows], sys.stdout, indent=2)
         print()

@@ -13,10 +13,12 @@ idle clients can hold (:class:`roadmaster.server.httplimits.HttpLimits`).
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from roadmaster import paths
+from roadmaster.errors import UserError
 from roadmaster.server.httplimits import HttpLimits
 from roadmaster.sync.contract import JOBS_PER_HOUR, TELEMETRY_PER_HOUR
 
@@ -115,6 +117,28 @@ def _db(args: argparse.Namespace) -> str:
     return args.db or default_db_url()
 
 
+@contextmanager
+def _database_errors(url: str) -> Iterator[None]:
+    """A server database that cannot be opened (damaged, not a database, a PostgreSQL
+    server that refuses) is one line for the user, not an internal error."""
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except sa.exc.DBAPIError as exc:
+        # Operational failures and "not a database"/"malformed" (a plain DatabaseError);
+        # an IntegrityError or ProgrammingError would be a bug and stays one.
+        if not isinstance(exc, sa.exc.OperationalError) and type(exc) is not sa.exc.DatabaseError:
+            raise
+        shown = sa.engine.make_url(url).render_as_string(hide_password=True)
+        reason = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else "no details"
+        raise UserError(
+            f"can't use the server database {shown} ({reason}). Check the --db URL; a "
+            "damaged SQLite file must be moved aside (a new one is then created) or "
+            "restored from a backup."
+        ) from exc
+
+
 def run_server(args: argparse.Namespace) -> int:
     from roadmaster.server.app import create_app
     from roadmaster.server.limits import Limits
@@ -127,7 +151,8 @@ def run_server(args: argparse.Namespace) -> int:
         keep_alive_s=args.keep_alive,
         limit_concurrency=args.max_connections,
     )
-    app = create_app(_db(args), limits=limits, http=http)
+    with _database_errors(_db(args)):
+        app = create_app(_db(args), limits=limits, http=http)
     print(f"RoadMaster reference server on http://{args.host}:{args.port} (Ctrl+C stops)")
     serve(app, args.host, args.port, http=http)
     return 0
@@ -136,12 +161,16 @@ def run_server(args: argparse.Namespace) -> int:
 def run_add(args: argparse.Namespace) -> int:
     from roadmaster.server.users import add_user
 
-    print(add_user(_db(args), args.name))
+    with _database_errors(_db(args)):
+        key = add_user(_db(args), args.name)
+    print(key)
     return 0
 
 
 def run_rotate(args: argparse.Namespace) -> int:
     from roadmaster.server.users import rotate_key
 
-    print(rotate_key(_db(args), args.name))
+    with _database_errors(_db(args)):
+        key = rotate_key(_db(args), args.name)
+    print(key)
     return 0

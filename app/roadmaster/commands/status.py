@@ -12,8 +12,10 @@ import sqlalchemy as sa
 
 from roadmaster import paths
 from roadmaster.storage import outbox
+from roadmaster.storage.engine import DB_FILE_NAME
+from roadmaster.storage.migrate import check_integrity
 from roadmaster.storage.queries import status_counts
-from roadmaster.storage.readonly import open_for_reading
+from roadmaster.storage.readonly import reading
 from roadmaster.storage.tables import samples, session_log, settings
 
 
@@ -75,11 +77,12 @@ def collect(engine: sa.Engine, data_file: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     data_dir = paths.data_dir(args.data_dir)
-    engine = open_for_reading(data_dir)
-    try:
-        info = collect(engine, str(data_dir / "roadmaster.db"))
-    finally:
-        engine.dispose()
+    with reading(data_dir) as engine:
+        # The one report that checks the whole file: it is where a user looks to see
+        # whether everything is all right (~0.25 s of CPU for 100,000 jobs).
+        with engine.connect() as conn:
+            check_integrity(conn, data_dir / DB_FILE_NAME)
+        info = collect(engine, str(data_dir / DB_FILE_NAME))
     if args.json:
         print(json.dumps(info, indent=2))
         return 0

@@ -32,6 +32,23 @@ class DataFileError(UserError):
         self.reason = reason
 
 
+def repair_hint(db_file: Path) -> str:
+    """What to do about a damaged data file (it is never changed until then)."""
+    return (
+        f"Run `roadmaster repair --data-dir {db_file.parent}` to keep a copy of it and "
+        "recover what can still be read into a new file, or restore a backup."
+    )
+
+
+def damaged(db_file: Path, detail: str) -> DataFileError:
+    """The error for a data file that SQLite's own check finds damaged."""
+    return DataFileError(
+        f"{db_file} is damaged (SQLite's check: {detail}); RoadMaster has not written "
+        f"to it. {repair_hint(db_file)}",
+        reason="corrupt",
+    )
+
+
 def _messages(db_file: Path) -> dict[str, tuple[str, str]]:
     return {
         "SQLITE_FULL": (
@@ -47,13 +64,11 @@ def _messages(db_file: Path) -> dict[str, tuple[str, str]]:
         ),
         "SQLITE_NOTADB": (
             "corrupt",
-            f"{db_file} is damaged or is not a RoadMaster database. Move it aside "
-            "(RoadMaster then starts a new, empty one) or restore a backup.",
+            f"{db_file} is damaged or is not a RoadMaster database. {repair_hint(db_file)}",
         ),
         "SQLITE_CORRUPT": (
             "corrupt",
-            f"{db_file} is damaged. Move it aside (RoadMaster then starts a new, empty "
-            "one) or restore a backup.",
+            f"{db_file} is damaged. {repair_hint(db_file)}",
         ),
         "SQLITE_CANTOPEN": (
             "unopenable",

@@ -9,6 +9,7 @@ time, only to name the other process in the error message.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -66,6 +67,26 @@ def _read_owner(fd: int) -> dict[str, object]:
     return owner if isinstance(owner, dict) else {}
 
 
+def _write_error(path: Path, exc: OSError) -> DataFileError:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DataFileError(
+            f"The disk holding {path.parent} is full, so RoadMaster can't start. Free some "
+            "disk space and start RoadMaster again; everything recorded before is safe.",
+            reason="full",
+        )
+    if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return DataFileError(
+            f"RoadMaster can't write {path} ({exc.strerror}). Make the folder writable, "
+            "or choose another folder with --data-dir or ROADMASTER_HOME.",
+            reason="read-only",
+        )
+    return DataFileError(
+        f"RoadMaster can't write {path} ({exc.strerror or exc}). Check the disk and "
+        "start RoadMaster again; everything recorded before is safe.",
+        reason="io",
+    )
+
+
 @dataclass(slots=True)
 class DataDirLock:
     """The held lock on a data directory; :meth:`release` (or process exit) frees it."""
@@ -107,9 +128,14 @@ class DataDirLock:
         owner_text = json.dumps(
             {"pid": os.getpid(), "started_at": datetime.now(UTC).isoformat(timespec="seconds")}
         )
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.ftruncate(fd, 0)
-        os.write(fd, owner_text.encode("utf-8"))
+        try:
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            os.write(fd, owner_text.encode("utf-8"))
+        except OSError as exc:
+            _unlock(fd)
+            os.close(fd)
+            raise _write_error(path, exc) from exc
         return cls(path=path, fd=fd, took_over_pid=stale)
 
     def release(self) -> None:

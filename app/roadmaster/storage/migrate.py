@@ -4,6 +4,11 @@ The migration scripts ship inside the package (``migrations`` is a package), so
 this works from an installed app, not only from a checkout.  The whole upgrade
 runs in one SQLite transaction: a failure (full disk …) leaves the file as it was.
 An existing file is copied aside before its first upgrade to a new revision.
+
+Every writer's open starts with SQLite's ``PRAGMA quick_check``: a damaged file is
+refused before anything is written to it (writing on would spread the damage), with
+the way to ``roadmaster repair``.  It reads the whole file once: ~0.25 s of CPU for
+100,000 jobs (130 MB), paid once per start of a writer, never by the reports.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
 from roadmaster.storage.engine import make_engine
-from roadmaster.storage.errors import DataFileError, map_sqlite_error
+from roadmaster.storage.errors import DataFileError, damaged, map_sqlite_error
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +49,19 @@ def current_revision(conn: Connection) -> str | None:
     """The revision a database is at (None: a new, empty file)."""
     heads = MigrationContext.configure(conn).get_current_heads()
     return heads[0] if heads else None
+
+
+def check_integrity(conn: Connection, db_file: Path) -> None:
+    """Raise the "damaged" :class:`DataFileError` unless SQLite's quick check passes.
+
+    ``quick_check`` verifies every page, record and b-tree of the file (not that
+    indexes match their tables, which ``integrity_check`` adds at ten times the cost).
+    """
+    rows = conn.exec_driver_sql("PRAGMA quick_check(1)").fetchall()
+    if rows != [("ok",)]:
+        text = str(rows[0][0]) if rows else "no answer"
+        lines = [line for line in text.splitlines() if not line.startswith("***")]
+        raise damaged(db_file, lines[0] if lines else text)
 
 
 def _check_known(conn: Connection, db_file: Path, script: ScriptDirectory) -> str | None:
@@ -92,6 +110,7 @@ def upgrade(db_file: Path, *, target: str = "head") -> None:
     engine = make_engine(db_file, foreign_keys=False, pool_size=1)
     try:
         with engine.connect() as conn:
+            check_integrity(conn, db_file)
             current = _check_known(conn, db_file, script)
             conn.rollback()  # end the read transaction the check began
             wanted = script.get_current_head() if target == "head" else target

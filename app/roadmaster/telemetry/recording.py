@@ -13,6 +13,13 @@ A snapshot is mostly zeros and compresses ~100-fold, so the writer compresses
 unless that would not make the record smaller.  Each record is written with one
 ``write`` and flushed, so a recorder that is killed leaves every finished record
 readable and at most a truncated last one, which the reader skips with a warning.
+
+The reader tells that truncated tail from damage: a record that claims more bytes
+than the file has left is a cut-short last record only if the claim is one a
+writer could have made (at most one whole snapshot) and, for a compressed record,
+the bytes that are there read as the start of one zlib stream.  Anything else, and
+a time no recorder writes (negative, going back, or a jump of more than a day), is
+corruption: a :class:`RecordingError` that names the record.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from types import TracebackType
 from typing import BinaryIO, Final
 
 from roadmaster.errors import RecordingError
+from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.source import Snapshot
 
 log = logging.getLogger(__name__)
@@ -41,6 +49,14 @@ FLAG_ZLIB: Final = 1
 # A snapshot is 32 KiB; anything far beyond is a corrupt length, not a snapshot, and
 # must not make the reader allocate (or inflate) gigabytes.
 MAX_PAYLOAD: Final = 1 << 20
+# The largest record a writer makes from a real map (a raw 32 KiB snapshot): a record
+# cut short by a kill never claims more.
+MAX_SNAPSHOT: Final = MAP_SIZE
+# Record times are seconds since the start, in order.  A live recorder only skips
+# time while the game is closed; a step forward of more than a day, or back by more
+# than this tolerance, is damage (and a replay would wait days, or overflow).
+MAX_GAP_S: Final = 86_400.0
+BACKWARD_TOLERANCE_S: Final = 1.0
 
 _RECORD: Final = struct.Struct("<dBI")
 
@@ -157,6 +173,7 @@ def _records(path: Path) -> Generator[Snapshot, None, None]:
     with path.open("rb") as fh:
         fh.seek(len(MAGIC))
         index = 0
+        previous_s = 0.0
         while True:
             offset = fh.tell()
             header = fh.read(_RECORD.size)
@@ -173,15 +190,58 @@ def _records(path: Path) -> Generator[Snapshot, None, None]:
                 raise RecordingError(
                     f"{where} claims {length} bytes, far more than a snapshot; the file is corrupt"
                 )
-            if not math.isfinite(t_s):
-                raise RecordingError(f"{where} has no valid time; the file is corrupt")
+            _check_time(t_s, previous_s, where)
             payload = fh.read(length)
             if len(payload) < length:
+                _check_cut_short(flags, length, payload, where)
                 _warn_truncated(path, index)
                 return
             data = _inflate(payload, where) if flags == FLAG_ZLIB else payload
             yield Snapshot(data, t_s)
+            previous_s = t_s
             index += 1
+
+
+def _check_time(t_s: float, previous_s: float, where: str) -> None:
+    """Refuse a time no recorder writes, before a replay waits on it."""
+    if not math.isfinite(t_s):
+        raise RecordingError(f"{where} has no valid time; the file is corrupt")
+    if t_s < -BACKWARD_TOLERANCE_S:
+        raise RecordingError(
+            f"{where} has a negative time ({t_s:g} s after the start); the file is corrupt"
+        )
+    if t_s < previous_s - BACKWARD_TOLERANCE_S:
+        raise RecordingError(
+            f"{where} goes back in time ({t_s:g} s after the start, the record before "
+            f"was at {previous_s:g} s); the file is corrupt"
+        )
+    if t_s - previous_s > MAX_GAP_S:
+        raise RecordingError(
+            f"{where} is {t_s - previous_s:.3g} s after the record before (more than a "
+            "day); the file is corrupt"
+        )
+
+
+def _check_cut_short(flags: int, length: int, partial: bytes, where: str) -> None:
+    """Raise unless a record that runs past the end of the file is what a killed
+    recorder leaves: a claim of at most one snapshot whose bytes, if compressed,
+    are the start of a zlib stream (not a whole stream followed by more records)."""
+    if length > MAX_SNAPSHOT:
+        raise RecordingError(
+            f"{where} claims {length} bytes, more than a snapshot and more than the file "
+            f"has left ({len(partial)}); the file is corrupt"
+        )
+    if flags == FLAG_ZLIB:
+        inflater = zlib.decompressobj()
+        try:
+            inflater.decompress(partial, MAX_PAYLOAD)
+        except zlib.error as exc:
+            raise RecordingError(f"{where}: corrupt compressed data ({exc})") from None
+        if inflater.eof:
+            raise RecordingError(
+                f"{where} claims {length} bytes but its compressed snapshot ends after "
+                f"{len(partial) - len(inflater.unused_data)}; the file is corrupt"
+            )
 
 
 def _inflate(payload: bytes, where: str) -> bytes:
@@ -195,6 +255,11 @@ def _inflate(payload: bytes, where: str) -> bytes:
         raise RecordingError(f"{where} inflates to more than a snapshot; the file is corrupt")
     if not inflater.eof:
         raise RecordingError(f"{where}: the compressed data is cut short; the file is corrupt")
+    if inflater.unused_data:  # the record's length is wrong: it runs into the next one
+        raise RecordingError(
+            f"{where} claims {len(payload)} bytes but its compressed snapshot ends after "
+            f"{len(payload) - len(inflater.unused_data)}; the file is corrupt"
+        )
     return data
 
 
@@ -231,30 +296,43 @@ class ReplaySource:
         self._thread.start()
 
     def _read_ahead(self, records: Generator[Snapshot, None, None]) -> None:
-        item: Snapshot | BaseException | None = None
+        # Every item, the end marker (None) and an error included, is handed over
+        # the same way: retried until the consumer takes it or close() stops the
+        # reader.  (A marker given up on after a timeout left the consumer waiting
+        # for ever when it paused longer than that on a full queue.)
         try:
             for item in records:
-                while not self._stop.is_set():
-                    try:
-                        self._queue.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if self._stop.is_set():
+                if not self._hand_over(item):
                     return
-            item = None
+            self._hand_over(None)
         except BaseException as exc:  # handed to the consumer, raised there
-            item = exc
+            self._hand_over(exc)
         finally:
             records.close()  # closes the file now, on the thread that owns the generator
-        with contextlib.suppress(queue.Full):
-            self._queue.put(item, timeout=1.0)
+
+    def _hand_over(self, item: Snapshot | BaseException | None) -> bool:
+        """Queue ``item``; False when the replay was closed first."""
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
     def snapshot(self) -> Snapshot | None:
         """The next recorded snapshot, or None at the end of the recording."""
         if self._done:
             return None
-        item = self._queue.get()
+        while True:
+            try:
+                item = self._queue.get(timeout=0.5)
+                break
+            except queue.Empty:
+                if not self._thread.is_alive() and self._queue.empty():
+                    # The reader ended without a word (it cannot, but never hang).
+                    self._done = True
+                    return None
         if isinstance(item, BaseException):
             self._done = True
             raise item
