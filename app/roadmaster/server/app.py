@@ -203,11 +203,17 @@ class _Server:
         if found is None:
             return None
         first_endpoint, answer = found
-        headers = self.limiter.peek(user_id, bucket).headers()
+        headers = (await self.peek(user_id, bucket)).headers()
         if first_endpoint != endpoint:
             message = f"Already used for {first_endpoint}"
             return _json(400, _invalid({IDEMPOTENCY_HEADER: message}).body, headers)
         return _json(answer.status, answer.body, headers)
+
+    async def peek(self, user_id: uuid.UUID, bucket: str) -> Decision:
+        return await self.db.run(lambda conn: self.limiter.peek(conn, user_id, bucket))
+
+    async def hit(self, user_id: uuid.UUID, bucket: str, cost: int) -> Decision:
+        return await self.db.run(lambda conn: self.limiter.hit(conn, user_id, bucket, cost))
 
     def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
         return self._job_owner.get(job_id)
@@ -229,6 +235,7 @@ class _Server:
         write: Callable[[Any, uuid.UUID, M, datetime], Answer],
     ) -> Response:
         headers: dict[str, str] = {}
+        user_id: uuid.UUID | None = None
         try:
             raw = await self.read(request, cap)
             # A body the native validator accepts is well-formed JSON and valid, so
@@ -237,7 +244,6 @@ class _Server:
             body: M | None = model.validate(raw)
             data = _credentials(body) if body is not None else self.parse(raw)
             user_id = await self.user(data)
-            headers = self.limiter.peek(user_id, bucket).headers()
             idem = self.idempotency_key(request, data)
             if idem is not None:
                 replayed = await self.replay(user_id, idem, endpoint, bucket)
@@ -248,7 +254,7 @@ class _Server:
                     body = model.model.model_validate(data)
                 except ValidationError as exc:
                     raise _RefusedError(_invalid(_details(exc)), headers) from None
-            decision = self.limiter.hit(user_id, bucket, cost(body))
+            decision = await self.hit(user_id, bucket, cost(body))
             headers = decision.headers()
             if not decision.allowed:
                 return _rate_limited(decision)
@@ -274,6 +280,10 @@ class _Server:
                 return replayed
             return _json(answer.status, answer.body, headers)
         except _RefusedError as refused:
+            if user_id is not None and not headers:
+                # Rate-limit headers on every answer to a known caller (read only
+                # here: the limiter is a database round trip).
+                headers = (await self.peek(user_id, bucket)).headers()
             return _json(refused.answer.status, refused.answer.body, headers | refused.headers)
 
     # -- the writes ----------------------------------------------------------------------
