@@ -1,11 +1,13 @@
 """``roadmaster serve``: run the reference cloud API, and manage its users.
 
-    roadmaster serve [--db URL] [--host 127.0.0.1] [--port 8787]
+    roadmaster serve [--db URL] [--host 127.0.0.1] [--port 8787] [--workers N]
+                     [--keep-idempotency-hours 48] [--keep-telemetry-days D]
     roadmaster serve user add NAME [--db URL]
     roadmaster serve user rotate-key NAME [--db URL]
 
 The database defaults to ``server.db`` in the data folder (SQLite); PostgreSQL
-works with ``--db postgresql+psycopg://user@host/dbname``.
+works with ``--db postgresql+psycopg://user@host/dbname``, and only PostgreSQL
+can be served by several worker processes (``--workers N``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,27 @@ def register(sub: Any) -> None:
         default=JOBS_PER_HOUR,
         help="per-user job start/complete/cancel requests an hour",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (more than 1 needs PostgreSQL)",
+    )
+    p.add_argument(
+        "--keep-idempotency-hours",
+        type=_positive,
+        default=48.0,  # roadmaster.server.retention.IDEMPOTENCY_HOURS (not imported here)
+        metavar="H",
+        help="hours to remember answers to idempotent requests (default: %(default)g)",
+    )
+    p.add_argument(
+        "--keep-telemetry-days",
+        type=_positive,
+        default=None,
+        metavar="D",
+        help="delete telemetry older than D days (default: keep it all)",
+    )
     p.set_defaults(func=run_server)
     users = p.add_subparsers(dest="serve_command", metavar="user")
     user = users.add_parser("user", help="add users and rotate their API keys")
@@ -62,14 +85,36 @@ def _db(args: argparse.Namespace) -> str:
     return args.db or default_db_url()
 
 
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be more than 0 (and sensible): {text!r}")
+    return value
+
+
 def run_server(args: argparse.Namespace) -> int:
     from roadmaster.server.app import create_app
     from roadmaster.server.limits import Limits
+    from roadmaster.server.retention import Retention
     from roadmaster.server.runner import serve
+    from roadmaster.server.workers import ServeConfig, check_workers, serve_workers
 
+    db = _db(args)
+    check_workers(db, args.workers)
     limits = Limits(telemetry_per_hour=args.telemetry_per_hour, jobs_per_hour=args.jobs_per_hour)
-    app = create_app(_db(args), limits=limits)
-    print(f"RoadMaster reference server on http://{args.host}:{args.port} (Ctrl+C stops)")
+    retention = Retention(
+        idempotency_hours=args.keep_idempotency_hours, telemetry_days=args.keep_telemetry_days
+    )
+    where = f"http://{args.host}:{args.port}"
+    if args.workers > 1:
+        print(f"RoadMaster reference server on {where}, {args.workers} workers (Ctrl+C stops)")
+        serve_workers(ServeConfig(db, limits, retention), args.host, args.port, args.workers)
+        return 0
+    app = create_app(db, limits=limits, retention=retention)
+    print(f"RoadMaster reference server on {where} (Ctrl+C stops)")
     serve(app, args.host, args.port)
     return 0
 

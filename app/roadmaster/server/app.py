@@ -26,6 +26,8 @@ answers are stored for idempotency: errors are recomputed, and come out the same
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -46,6 +48,7 @@ from roadmaster.server.db import Database
 from roadmaster.server.fastpath import FastValidator
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
+from roadmaster.server.retention import Pruner, Retention
 from roadmaster.server.store import Answer, JobError
 from roadmaster.sync.contract import (
     ERROR_AUTH_REQUIRED,
@@ -346,19 +349,28 @@ def create_app(
     *,
     limits: Limits | None = None,
     clock: Clock = time.time,
+    retention: Retention | None = None,
 ) -> FastAPI:
     """The reference server on ``db_url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
 
     The schema is migrated here, before the app is returned.  ``limits`` scales the
     per-user rate limits (tests use small ones); ``clock`` (Unix seconds) drives the
-    rate limiter, so tests can slide the window without sleeping.
+    rate limiter and the retention cutoffs, so tests can slide time without sleeping.
+    ``retention`` says what the server prunes by itself (:mod:`roadmaster.server.retention`).
     """
     server = _Server(db_url, limits or Limits(), clock)
+    pruner = Pruner(server.db.run, retention or Retention(), server.limiter.limits, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        server.db.close()
+        task = asyncio.create_task(pruner.forever(), name="roadmaster-prune")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            server.db.close()
 
     app = FastAPI(
         title="RoadMaster reference server",
@@ -368,6 +380,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.server = server
+    app.state.pruner = pruner
     # Built once: rewriting a model's schema takes milliseconds.
     telemetry_model = FastValidator(Telemetry)
     batch_model = FastValidator(TelemetryBatch)

@@ -18,10 +18,15 @@ START_TIMEOUT_S: Final = 10.0
 STOP_TIMEOUT_S: Final = 10.0
 
 
-def _config(app: FastAPI, host: str, port: int, *, access_log: bool) -> uvicorn.Config:
-    # "auto" picks uvloop and httptools when installed (uvicorn[standard]).
+def _config(
+    app: FastAPI | str, host: str, port: int, *, access_log: bool, workers: int = 1
+) -> uvicorn.Config:
+    # "auto" picks uvloop and httptools when installed (uvicorn[standard]).  Several
+    # workers need an import string of an app factory (each process builds its app).
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         host=host,
         port=port,
         loop="auto",
@@ -36,6 +41,16 @@ def _config(app: FastAPI, host: str, port: int, *, access_log: bool) -> uvicorn.
 def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8787) -> None:
     """Serve until interrupted (Ctrl+C)."""
     uvicorn.Server(_config(app, host, port, access_log=False)).run()
+
+
+def serve_workers(factory: str, host: str, port: int, workers: int) -> None:
+    """Serve with ``workers`` processes sharing one listening socket (uvicorn's
+    worker model), until Ctrl+C or SIGTERM; ``factory`` is ``"module:function"``."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = _config(factory, host, port, access_log=False, workers=workers)
+    socket = config.bind_socket()
+    Multiprocess(config, sockets=[socket]).run()
 
 
 def serve_in_thread(
