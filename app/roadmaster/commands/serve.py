@@ -110,8 +110,9 @@ def run_server(args: argparse.Namespace) -> int:
     )
     where = f"http://{args.host}:{args.port}"
     if args.workers > 1:
-        print(f"RoadMaster reference server on {where}, {args.workers} workers (Ctrl+C stops)")
-        serve_workers(ServeConfig(db, limits, retention), args.host, args.port, args.workers)
+        line = f"RoadMaster reference server on {where}, {args.workers} workers (Ctrl+C stops)"
+        config = ServeConfig(db, limits, retention)
+        serve_workers(config, args.host, args.port, args.workers, lambda: print(line, flush=True))
         return 0
     app = create_app(db, limits=limits, retention=retention)
     print(f"RoadMaster reference server on {where} (Ctrl+C stops)")

@@ -43,13 +43,20 @@ def serve(app: FastAPI, host: str = "127.0.0.1", port: int = 8787) -> None:
     uvicorn.Server(_config(app, host, port, access_log=False)).run()
 
 
-def serve_workers(factory: str, host: str, port: int, workers: int) -> None:
+def serve_workers(
+    factory: str, host: str, port: int, workers: int, ready: Callable[[], None]
+) -> None:
     """Serve with ``workers`` processes sharing one listening socket (uvicorn's
-    worker model), until Ctrl+C or SIGTERM; ``factory`` is ``"module:function"``."""
+    worker model), until Ctrl+C or SIGTERM; ``factory`` is ``"module:function"``.
+    ``ready`` is called once the socket listens (connections wait for a worker)."""
     from uvicorn.supervisors import Multiprocess
 
     config = _config(factory, host, port, access_log=False, workers=workers)
     socket = config.bind_socket()
+    # Listen now (the workers would): connections made before a worker is up wait
+    # in the backlog instead of being refused.
+    socket.listen(config.backlog)
+    ready()
     Multiprocess(config, sockets=[socket]).run()
 
 

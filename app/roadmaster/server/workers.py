@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Final
 
@@ -44,7 +45,9 @@ def check_workers(db_url: str, workers: int) -> None:
         )
 
 
-def serve_workers(config: ServeConfig, host: str, port: int, workers: int) -> None:
+def serve_workers(
+    config: ServeConfig, host: str, port: int, workers: int, ready: Callable[[], None]
+) -> None:
     from roadmaster.server.runner import serve_workers as run
 
     check_workers(config.db_url, workers)
@@ -58,7 +61,7 @@ def serve_workers(config: ServeConfig, host: str, port: int, workers: int) -> No
             "retention": asdict(config.retention),
         }
     )
-    run(FACTORY, host, port, workers)
+    run(FACTORY, host, port, workers, ready)
 
 
 def app_from_environment() -> FastAPI:
