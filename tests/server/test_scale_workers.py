@@ -56,9 +56,9 @@ def workers(pg_cluster: PgCluster, tmp_path: Path) -> Iterator[Callable[..., Wor
         url = pg_cluster.new_database()
         key = add_user(url, "alice")
         port = free_port()
+        command = [sys.executable, "-m", "roadmaster", "serve", "--db", url]
         process = subprocess.Popen(
-            [sys.executable, "-m", "roadmaster", "serve", "--db", url, "--port", str(port)]
-            + ["--workers", "2", *extra],
+            [*command, "--port", str(port), "--workers", "2", *extra],
             env=_env(tmp_path),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
