@@ -27,7 +27,6 @@ answers are stored for idempotency: errors are recomputed, and come out the same
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import time
@@ -363,13 +362,13 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        task = asyncio.create_task(pruner.forever(), name="roadmaster-prune")
+        stop = asyncio.Event()
+        task = asyncio.create_task(pruner.forever(stop), name="roadmaster-prune")
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            stop.set()
+            await task
             server.db.close()
 
     app = FastAPI(

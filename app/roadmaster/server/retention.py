@@ -18,6 +18,7 @@ batch of ids.  A row written a moment out of order is taken by the next pass.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -65,26 +66,35 @@ def delete_oldest(conn: Connection, table: sa.Table, column: str, cutoff: dateti
 Run = Callable[[Callable[[Connection], int]], Awaitable[int]]
 
 
-async def _drain(run: Run, table: sa.Table, column: str, cutoff: datetime, n: int) -> int:
+async def _drain(
+    run: Run, table: sa.Table, column: str, cutoff: datetime, n: int, stop: asyncio.Event
+) -> int:
     total = 0
     while True:
         deleted = await run(lambda conn: delete_oldest(conn, table, column, cutoff, n))
         total += deleted
-        if deleted < n:
+        if deleted < n or stop.is_set():  # done, or shutting down (the rest is next time)
             return total
         await asyncio.sleep(0)  # let waiting requests in between batches
 
 
-async def prune_once(run: Run, retention: Retention, limits: rate.Limits, now_s: float) -> Pruned:
+async def prune_once(
+    run: Run,
+    retention: Retention,
+    limits: rate.Limits,
+    now_s: float,
+    stop: asyncio.Event | None = None,
+) -> Pruned:
     """One pass over every table with a retention, as of ``now_s`` (Unix seconds)."""
     now = datetime.fromtimestamp(now_s, UTC)
     n = retention.batch_rows
+    stop = stop or asyncio.Event()
     pruned = Pruned()
     cutoff = now - timedelta(hours=retention.idempotency_hours)
-    pruned.idempotency_keys = await _drain(run, t.idempotency_keys, "created_at", cutoff, n)
+    pruned.idempotency_keys = await _drain(run, t.idempotency_keys, "created_at", cutoff, n, stop)
     if retention.telemetry_days is not None:
         cutoff = now - timedelta(days=retention.telemetry_days)
-        pruned.telemetry = await _drain(run, t.telemetry, "received_at", cutoff, n)
+        pruned.telemetry = await _drain(run, t.telemetry, "received_at", cutoff, n, stop)
     pruned.rate_counters = await run(lambda conn: rate.prune(conn, limits, now_s))
     return pruned
 
@@ -104,8 +114,8 @@ class Pruner:
         self.last = Pruned()
         self.done = threading.Condition()
 
-    async def once(self) -> Pruned:
-        pruned = await prune_once(self.run, self.retention, self.limits, self.clock())
+    async def once(self, stop: asyncio.Event | None = None) -> Pruned:
+        pruned = await prune_once(self.run, self.retention, self.limits, self.clock(), stop)
         with self.done:
             self.passes += 1
             self.last = pruned
@@ -118,12 +128,13 @@ class Pruner:
             )
         return pruned
 
-    async def forever(self) -> None:
-        while True:
+    async def forever(self, stop: asyncio.Event) -> None:
+        """A pass now and every ``every_s`` until ``stop`` is set; a pass under way
+        is finished first (its connection goes back to the pool before shutdown)."""
+        while not stop.is_set():
             try:
-                await self.once()
-            except asyncio.CancelledError:
-                raise
+                await self.once(stop)
             except Exception:  # a pass that fails is retried at the next one
                 log.exception("pruning failed; trying again in %.0f s", self.retention.every_s)
-            await asyncio.sleep(self.retention.every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), self.retention.every_s)
