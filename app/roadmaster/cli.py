@@ -32,6 +32,7 @@ COMMANDS = (
     "simulate",
     "record",
     "serve",
+    "prune",
 )
 
 EXIT_USER_ERROR = 2
