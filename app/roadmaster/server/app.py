@@ -12,9 +12,10 @@ writes nothing:
 4. idempotency: a key already answered (``Idempotency-Key`` header, else the
    body's ``event_id``) → the first answer again, status and body, counting nothing;
 5. validation → 400 with ``details`` {field path: message} (batch: ``samples.3.speed``);
-6. rate limit → 429 (a refused request counts nothing; a batch costs its samples);
-7. one transaction: job ownership (404 unknown, 403 another user's), the rows, and
-   the stored answer for the idempotency key.
+6. rate limit → 429 (a batch costs its samples; the count is made in step 7's
+   transaction, so a request refused or failed at any step counts nothing);
+7. one transaction: the count, job ownership (404 unknown, 403 another user's), the
+   rows, and the stored answer for the idempotency key.
 
 A body is first offered to a native validator (:mod:`roadmaster.server.fastpath`):
 one it accepts is well-formed and valid, so steps 2 and 5 could not refuse it and are
@@ -214,9 +215,6 @@ class _Server:
     async def peek(self, user_id: uuid.UUID, bucket: str) -> Decision:
         return await self.db.run(lambda conn: self.limiter.peek(conn, user_id, bucket))
 
-    async def hit(self, user_id: uuid.UUID, bucket: str, cost: int) -> Decision:
-        return await self.db.run(lambda conn: self.limiter.hit(conn, user_id, bucket, cost))
-
     def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
         return self._job_owner.get(job_id)
 
@@ -256,22 +254,31 @@ class _Server:
                     body = model.model.model_validate(data)
                 except ValidationError as exc:
                     raise _RefusedError(_invalid(_details(exc)), headers) from None
-            decision = await self.hit(user_id, bucket, cost(body))
-            headers = decision.headers()
-            if not decision.allowed:
-                return _rate_limited(decision)
             now = datetime.now(UTC)
+            spend = cost(body)
+            decisions: list[Decision] = []
 
-            def transaction(conn: Any) -> Answer:
+            def transaction(conn: Any) -> Answer | None:
+                # The limiter's count is in the write's transaction: one round trip
+                # fewer, and a request that fails (404, 403, a crash) spends nothing.
+                decision = self.limiter.hit(conn, user_id, bucket, spend)
+                decisions.append(decision)
+                if not decision.allowed:
+                    return None
                 answer = write(conn, user_id, body, now)
                 if idem is not None and answer.status == 200:
                     store.remember_answer(conn, user_id, idem, endpoint, answer, now)
                 return answer
 
             try:
-                answer = await self.db.run(transaction)
+                done = await self.db.run(transaction)
+                headers = decisions[-1].headers()
+                if done is None:
+                    return _rate_limited(decisions[-1])
+                answer = done
             except JobError as exc:
                 answer = exc.answer
+                headers = (await self.peek(user_id, bucket)).headers()
             except sa.exc.IntegrityError:
                 if idem is None:
                     raise
