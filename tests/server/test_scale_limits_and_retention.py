@@ -198,3 +198,33 @@ def test_the_server_prunes_by_itself(serve: Callable[..., Served]) -> None:
         # Two passes: the one under way may have read the clock before the step.
         assert pruner.done.wait_for(lambda: pruner.passes >= seen + 2, timeout=30)
     assert srv.count("idempotency_keys") == 0
+
+
+# --- the telemetry write path ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("n", [1, 3, 40])
+def test_samples_are_stored_as_sent_by_insert_or_copy(serve: Callable[..., Served], n: int) -> None:
+    srv = serve()
+    job = srv.post("/api/jobs/start", job_start(srv.key)).json()["job"]["id"]
+    sent = [
+        sample(srv.key, speed=float(i), rpm=1000 + i, recorded_at=f"2026-01-18T15:04:{i % 60:02d}Z",
+               game_time=f"2026-03-0{1 + i % 9}T08:00:00Z", parking_brake=bool(i % 3))
+        | ({"job_id": job} if i % 2 else {})
+        for i in range(n)
+    ]  # fmt: skip
+    r = srv.post("/api/telemetry/batch", {"api_key": srv.key, "samples": sent})
+    assert (r.status_code, r.json()) == (200, {"success": True, "accepted": n})
+    one = srv.post("/api/telemetry", sample(srv.key, game_time="2026-03-01T08:00:00Z"))
+    assert one.status_code == 200
+    columns = [t.telemetry.c[c] for c in ("job_id", "speed", "rpm", "recorded_at", "game_time",
+                                          "parking_brake")]  # fmt: skip
+    query = sa.select(*columns).order_by(t.telemetry.c.id)
+    rows = srv.sql(lambda c: c.execute(query).all())
+    assert isinstance(rows, list) and len(rows) == n + 1
+    for i, row in enumerate(rows[:n]):
+        assert row.job_id == (uuid.UUID(job) if i % 2 else None)
+        assert (row.speed, row.rpm, row.parking_brake) == (float(i), 1000 + i, bool(i % 3))
+        assert row.recorded_at == datetime(2026, 1, 18, 15, 4, i % 60, tzinfo=UTC)
+        assert row.game_time == datetime(2026, 3, 1 + i % 9, 8, tzinfo=UTC)
+    assert rows[n].game_time == datetime(2026, 3, 1, 8, tzinfo=UTC)
