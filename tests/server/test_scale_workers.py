@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import selectors
+import socket
 import subprocess
 import sys
 import threading
@@ -158,3 +159,24 @@ def test_sqlite_refuses_more_than_one_worker(tmp_path: Path) -> None:
     assert "SQLite is served by one process" in out.stderr
     assert "postgresql+psycopg://" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_a_port_in_use_is_one_line(pg_cluster: PgCluster, tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        db = pg_cluster.new_database()
+        command = [sys.executable, "-m", "roadmaster", "serve", "--db", db]
+        out = subprocess.run(
+            [*command, "--port", str(port), "--workers", "2"],
+            env=_env(tmp_path),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert out.returncode == 2
+    assert out.stderr == (
+        f"roadmaster: Can't listen on 127.0.0.1:{port} (Address already in use); "
+        "choose another --port or --host.\n"
+    )

@@ -4,6 +4,7 @@ thread (tests, and the sync client's tests)."""
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -11,6 +12,8 @@ from typing import Final
 
 import uvicorn
 from fastapi import FastAPI
+
+from roadmaster.errors import UserError
 
 log = logging.getLogger(__name__)
 
@@ -52,12 +55,22 @@ def serve_workers(
     from uvicorn.supervisors import Multiprocess
 
     config = _config(factory, host, port, access_log=False, workers=workers)
-    socket = config.bind_socket()
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"Can't listen on {host}:{port} ({exc.strerror}); choose another --port or --host."
+        ) from None
+    sock.set_inheritable(True)  # the workers take it over
     # Listen now (the workers would): connections made before a worker is up wait
     # in the backlog instead of being refused.
-    socket.listen(config.backlog)
+    sock.listen(config.backlog)
     ready()
-    Multiprocess(config, sockets=[socket]).run()
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def serve_in_thread(
