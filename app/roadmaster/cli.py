@@ -34,6 +34,7 @@ COMMANDS = (
     "simulate",
     "record",
     "serve",
+    "prune",
     "ask",
 )
 

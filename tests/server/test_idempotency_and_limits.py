@@ -66,6 +66,8 @@ def test_two_concurrent_identical_requests_write_once(srv: Running) -> None:
 
 
 def test_rate_limit_slides(start_server: Callable[..., Running]) -> None:
+    # An approximated sliding window (roadmaster.server.limits): the fake clock starts
+    # on a window boundary.
     srv = start_server(Limits(telemetry_per_hour=5, jobs_per_hour=3))
     for i in range(5):
         r = srv.post("/api/telemetry", sample(srv.key))
@@ -74,16 +76,17 @@ def test_rate_limit_slides(start_server: Callable[..., Running]) -> None:
         srv.clock.now += 60  # one a minute
     r = srv.post("/api/telemetry", sample(srv.key))
     assert r.status_code == 429
-    # The first sample leaves the window 3600 s after it came: 3600 − 300 s from now.
-    assert r.json() == {"error": "Rate limit exceeded", "retry_after": 3300}
-    assert r.headers["Retry-After"] == "3300"
+    # Room comes back in the next window once a fifth of this window's 5 has faded
+    # (3600 + 720 s after the window began, 300 s ago).
+    assert r.json() == {"error": "Rate limit exceeded", "retry_after": 4020}
+    assert r.headers["Retry-After"] == "4020"
     assert r.headers["X-RateLimit-Limit"] == "5"
     assert r.headers["X-RateLimit-Remaining"] == "0"
-    assert int(r.headers["X-RateLimit-Reset"]) == int(srv.clock.now - 300 + 3600)
+    assert int(r.headers["X-RateLimit-Reset"]) == int(srv.clock.now + 4020)
     assert srv.count("telemetry") == 5
-    srv.clock.now += 3299
+    srv.clock.now += 4019
     assert srv.post("/api/telemetry", sample(srv.key)).status_code == 429
-    srv.clock.now += 1  # the first sample has left the window: exactly one fits
+    srv.clock.now += 1  # exactly one fits
     assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200
     assert srv.post("/api/telemetry", sample(srv.key)).status_code == 429
     # Another user has their own window.
@@ -97,7 +100,8 @@ def test_a_batch_costs_its_samples_and_jobs_share_a_bucket(
     batch = {"api_key": srv.key, "samples": [sample(srv.key)] * 4}
     assert srv.post("/api/telemetry/batch", batch).status_code == 200
     r = srv.post("/api/telemetry/batch", batch)
-    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 3600
+    # 4 more fit once three quarters of this window's 4 have faded in the next one.
+    assert r.status_code == 429 and int(r.headers["Retry-After"]) == 3600 + 2700
     assert srv.count("telemetry") == 4
     job_id = srv.post("/api/jobs/start", job_start(srv.key)).json()["job"]["id"]
     srv.post("/api/jobs/start", job_start(srv.key))

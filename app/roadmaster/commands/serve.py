@@ -1,11 +1,13 @@
 """``roadmaster serve``: run the reference cloud API, and manage its users.
 
-    roadmaster serve [--db URL] [--host 127.0.0.1] [--port 8787]
+    roadmaster serve [--db URL] [--host 127.0.0.1] [--port 8787] [--workers N]
+                     [--keep-idempotency-hours 48] [--keep-telemetry-days D]
     roadmaster serve user add NAME [--db URL]
     roadmaster serve user rotate-key NAME [--db URL]
 
 The database defaults to ``server.db`` in the data folder (SQLite); PostgreSQL
-works with ``--db postgresql+psycopg://user@host/dbname``.  ``--header-timeout``,
+works with ``--db postgresql+psycopg://user@host/dbname``, and only PostgreSQL
+can be served by several worker processes (``--workers N``).  ``--header-timeout``,
 ``--body-timeout``, ``--keep-alive`` and ``--max-connections`` bound what slow or
 idle clients can hold (:class:`roadmaster.server.httplimits.HttpLimits`).
 """
@@ -85,6 +87,27 @@ def register(sub: Any) -> None:
         help="answer 503 beyond this many connections and requests in progress "
         "(default %(default)s)",
     )
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (more than 1 needs PostgreSQL)",
+    )
+    p.add_argument(
+        "--keep-idempotency-hours",
+        type=_positive(float),
+        default=48.0,  # roadmaster.server.retention.IDEMPOTENCY_HOURS (not imported here)
+        metavar="H",
+        help="hours to remember answers to idempotent requests (default: %(default)g)",
+    )
+    p.add_argument(
+        "--keep-telemetry-days",
+        type=_positive(float),
+        default=None,
+        metavar="D",
+        help="delete telemetry older than D days (default: keep it all)",
+    )
     p.set_defaults(func=run_server)
     users = p.add_subparsers(dest="serve_command", metavar="user")
     user = users.add_parser("user", help="add users and rotate their API keys")
@@ -142,8 +165,12 @@ def _database_errors(url: str) -> Iterator[None]:
 def run_server(args: argparse.Namespace) -> int:
     from roadmaster.server.app import create_app
     from roadmaster.server.limits import Limits
+    from roadmaster.server.retention import Retention
     from roadmaster.server.runner import serve
+    from roadmaster.server.workers import ServeConfig, check_workers, serve_workers
 
+    db = _db(args)
+    check_workers(db, args.workers)
     limits = Limits(telemetry_per_hour=args.telemetry_per_hour, jobs_per_hour=args.jobs_per_hour)
     http = HttpLimits(
         header_timeout_s=args.header_timeout,
@@ -151,9 +178,21 @@ def run_server(args: argparse.Namespace) -> int:
         keep_alive_s=args.keep_alive,
         limit_concurrency=args.max_connections,
     )
-    with _database_errors(_db(args)):
-        app = create_app(_db(args), limits=limits, http=http)
-    print(f"RoadMaster reference server on http://{args.host}:{args.port} (Ctrl+C stops)")
+    retention = Retention(
+        idempotency_hours=args.keep_idempotency_hours, telemetry_days=args.keep_telemetry_days
+    )
+    where = f"http://{args.host}:{args.port}"
+    if args.workers > 1:
+        line = f"RoadMaster reference server on {where}, {args.workers} workers (Ctrl+C stops)"
+        config = ServeConfig(db, limits, retention, http)
+        with _database_errors(db):
+            serve_workers(
+                config, args.host, args.port, args.workers, lambda: print(line, flush=True)
+            )
+        return 0
+    with _database_errors(db):
+        app = create_app(db, limits=limits, retention=retention, http=http)
+    print(f"RoadMaster reference server on {where} (Ctrl+C stops)")
     serve(app, args.host, args.port, http=http)
     return 0
 

@@ -15,9 +15,10 @@ writes nothing:
    body's ``event_id``) → the first answer again, status and body, counting nothing
    — if the body is the same bytes (``api_key`` aside); another body → 409;
 5. validation → 400 with ``details`` {field path: message} (batch: ``samples.3.speed``);
-6. rate limit → 429 (a refused request counts nothing; a batch costs its samples);
-7. one transaction: job ownership (404 unknown, 403 another user's), the rows, and
-   the stored answer for the idempotency key.
+6. rate limit → 429 (a batch costs its samples; the count is made in step 7's
+   transaction, so a request refused or failed at any step counts nothing);
+7. one transaction: the count, job ownership (404 unknown, 403 another user's), the
+   rows, and the stored answer for the idempotency key.
 
 A body is first offered to a native validator (:mod:`roadmaster.server.fastpath`):
 one it accepts is well-formed and valid, so steps 2 and 5 could not refuse it and are
@@ -29,6 +30,7 @@ answers are stored for idempotency: errors are recomputed, and come out the same
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -54,6 +56,7 @@ from roadmaster.server.fastpath import FastValidator
 from roadmaster.server.httplimits import HttpLimits
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
+from roadmaster.server.retention import Pruner, Retention
 from roadmaster.server.store import Answer, JobError
 from roadmaster.sync.contract import (
     ERROR_AUTH_REQUIRED,
@@ -226,7 +229,7 @@ class _Server:
         found = await self.db.run(lambda conn: store.idempotent_answer(conn, user_id, key))
         if found is None:
             return None
-        headers = self.limiter.peek(user_id, bucket).headers()
+        headers = (await self.peek(user_id, bucket)).headers()
         if found.endpoint != endpoint:
             message = f"Already used for {found.endpoint}"
             return _json(400, _invalid({IDEMPOTENCY_HEADER: message}).body, headers)
@@ -236,6 +239,9 @@ class _Server:
             body = {"error": ERROR_KEY_REUSED, "details": {IDEMPOTENCY_HEADER: _OTHER_BODY}}
             return _json(409, body, headers)
         return _json(found.answer.status, found.answer.body, headers)
+
+    async def peek(self, user_id: uuid.UUID, bucket: str) -> Decision:
+        return await self.db.run(lambda conn: self.limiter.peek(conn, user_id, bucket))
 
     def owner_known(self, job_id: uuid.UUID) -> uuid.UUID | None:
         return self._job_owner.get(job_id)
@@ -257,6 +263,7 @@ class _Server:
         write: Callable[[Any, uuid.UUID, M, datetime], Answer],
     ) -> Response:
         headers: dict[str, str] = {}
+        user_id: uuid.UUID | None = None
         try:
             raw = await self.read(request, cap)
             # A body the native validator accepts is well-formed JSON and valid, so
@@ -266,7 +273,6 @@ class _Server:
             body: M | None = None if suspect else model.validate(raw)
             data = _credentials(body) if body is not None else self.parse(raw, check_text=suspect)
             user_id = await self.user(data)
-            headers = self.limiter.peek(user_id, bucket).headers()
             idem = self.idempotency_key(request, data)
             request_hash = ""
             if idem is not None:
@@ -279,22 +285,31 @@ class _Server:
                     body = model.model.model_validate(data)
                 except ValidationError as exc:
                     raise _RefusedError(_invalid(_details(exc)), headers) from None
-            decision = self.limiter.hit(user_id, bucket, cost(body))
-            headers = decision.headers()
-            if not decision.allowed:
-                return _rate_limited(decision)
             now = datetime.now(UTC)
+            spend = cost(body)
+            decisions: list[Decision] = []
 
-            def transaction(conn: Any) -> Answer:
+            def transaction(conn: Any) -> Answer | None:
+                # The limiter's count is in the write's transaction: one round trip
+                # fewer, and a request that fails (404, 403, a crash) spends nothing.
+                decision = self.limiter.hit(conn, user_id, bucket, spend)
+                decisions.append(decision)
+                if not decision.allowed:
+                    return None
                 answer = write(conn, user_id, body, now)
                 if idem is not None and answer.status == 200:
                     store.remember_answer(conn, user_id, idem, endpoint, answer, now, request_hash)
                 return answer
 
             try:
-                answer = await self.db.run(transaction)
+                done = await self.db.run(transaction)
+                headers = decisions[-1].headers()
+                if done is None:
+                    return _rate_limited(decisions[-1])
+                answer = done
             except JobError as exc:
                 answer = exc.answer
+                headers = (await self.peek(user_id, bucket)).headers()
             except sa.exc.IntegrityError:
                 if idem is None:
                     raise
@@ -305,6 +320,10 @@ class _Server:
                 return replayed
             return _json(answer.status, answer.body, headers)
         except _RefusedError as refused:
+            if user_id is not None and not headers:
+                # Rate-limit headers on every answer to a known caller (read only
+                # here: the limiter is a database round trip).
+                headers = (await self.peek(user_id, bucket)).headers()
             return _json(refused.answer.status, refused.answer.body, headers | refused.headers)
 
     # -- the writes ----------------------------------------------------------------------
@@ -424,20 +443,30 @@ def create_app(
     limits: Limits | None = None,
     clock: Clock = time.time,
     http: HttpLimits | None = None,
+    retention: Retention | None = None,
 ) -> FastAPI:
     """The reference server on ``db_url`` (``sqlite:///…`` or ``postgresql+psycopg://…``).
 
     The schema is migrated here, before the app is returned.  ``limits`` scales the
     per-user rate limits (tests use small ones); ``clock`` (Unix seconds) drives the
-    rate limiter, so tests can slide the window without sleeping.  ``http`` gives the
-    time allowed to send a body (the rest of it is for :mod:`roadmaster.server.runner`).
+    rate limiter and the retention cutoffs, so tests can slide time without sleeping.
+    ``http`` gives the time allowed to send a body (the rest of it is for
+    :mod:`roadmaster.server.runner`); ``retention`` says what the server prunes by itself
+    (:mod:`roadmaster.server.retention`).
     """
     server = _Server(db_url, limits or Limits(), clock, (http or HttpLimits()).body_timeout_s)
+    pruner = Pruner(server.db.run, retention or Retention(), server.limiter.limits, clock)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
-        server.db.close()
+        stop = asyncio.Event()
+        task = asyncio.create_task(pruner.forever(stop), name="roadmaster-prune")
+        try:
+            yield
+        finally:
+            stop.set()
+            await task
+            server.db.close()
 
     app = FastAPI(
         title="RoadMaster reference server",
@@ -448,6 +477,7 @@ def create_app(
         openapi_url=None,  # no docs served, so no schema either
     )
     app.state.server = server
+    app.state.pruner = pruner
     # Built once: rewriting a model's schema takes milliseconds.
     telemetry_model = FastValidator(Telemetry)
     batch_model = FastValidator(TelemetryBatch)

@@ -1,30 +1,52 @@
-"""Per-user sliding-window rate limits, in memory.
+"""Per-user rate limits held in the database, so that every server process (every
+``serve --workers`` worker, every machine behind a balancer) enforces one limit.
 
-Each (user, bucket) keeps a log of (time, cost) entries of the last window; a
-request is allowed when the costs inside the window plus its own stay within the
-limit.  The window slides continuously: capacity comes back exactly one window
-after it was used, not at the top of the hour.
+The window is an **approximated sliding window** (two fixed windows, weighted):
+time is cut into fixed windows of ``window_s`` (an hour) aligned on the Unix epoch,
+and each (user, bucket, window) has one counter row, ``rate_counters``.  A request
+at fraction ``f`` of the current window sees
 
-The state lives in this process.  One server process (the supported deployment,
-and the only sensible one on SQLite) enforces the limits exactly; several server
-processes behind a balancer would each allow the full limit, so a multi-process
-deployment on PostgreSQL needs a shared limiter (e.g. in the database or Redis).
+    used = previous window's count × (1 − f) + current window's count
+
+and is allowed when ``used + cost <= limit``.  Capacity therefore comes back
+gradually as the previous window's share fades, as with a true sliding window, at
+a cost of one row per user and bucket and window instead of one per request.  It
+assumes the previous window's requests were spread evenly; a burst at its very end
+is remembered as spread, so a rolling hour can hold somewhat more than the limit
+(never more than twice).  A refused request counts nothing.
+
+One round trip decides and counts: an ``INSERT … SELECT … ON CONFLICT DO UPDATE …
+WHERE … RETURNING`` that inserts or increments the current window's row only if
+the total stays within the limit (PostgreSQL and SQLite both have the syntax).  On
+PostgreSQL the row lock that the upsert takes serialises concurrent requests of one
+user, so N workers never let more than the limit through.
+
+**Clock steps:** windows are keyed by the wall clock (``time.time``; tests inject
+their own), shared by every worker on a machine and kept within milliseconds across
+machines by NTP.  A backwards step lands in an older window, whose counter is gone
+(or fresh), so nobody is locked out; a forwards step only starts a new window early.
+The windows the clock left behind — older than the previous one, or ahead of the
+current one after a backwards step — are deleted by :func:`prune`.  ``Retry-After``
+is never more than two windows.
 
 Headers follow the hosted service: ``X-RateLimit-Limit``, ``X-RateLimit-Remaining``
-and ``X-RateLimit-Reset`` (Unix time, seconds, when the oldest entry leaves the
-window), plus ``Retry-After`` (seconds) on 429.
+and ``X-RateLimit-Reset`` (Unix time, seconds: when one more request fits if none
+remains, else the end of the current window), plus ``Retry-After`` (seconds) on 429.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from collections import deque
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final
 
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from roadmaster.server import tables as t
 from roadmaster.sync.contract import JOBS_PER_HOUR, TELEMETRY_PER_HOUR
 
 Clock = Callable[[], float]
@@ -65,66 +87,135 @@ class Decision:
         return out
 
 
-class _Window:
-    __slots__ = ("entries", "used")
+_U = sa.bindparam("u", type_=sa.Uuid())
 
-    def __init__(self) -> None:
-        self.entries: deque[tuple[float, int]] = deque()
-        self.used = 0
+# Insert or increment the current window's row, only if the weighted total fits;
+# no row back means refused (and nothing changed).  The SELECT's WHERE also settles
+# SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity.
+_HIT = sa.text(
+    """
+    WITH prev AS (
+        SELECT COALESCE(
+            (SELECT used FROM rate_counters
+             WHERE user_id = :u AND bucket = :b AND slot = :prev_slot), 0) AS used
+    )
+    INSERT INTO rate_counters (user_id, bucket, slot, used)
+    SELECT :u, :b, :slot, :cost FROM prev WHERE prev.used * :weight + :cost <= :limit
+    ON CONFLICT (user_id, bucket, slot) DO UPDATE
+        SET used = rate_counters.used + excluded.used
+        WHERE (SELECT used FROM prev) * :weight + rate_counters.used + excluded.used <= :limit
+    RETURNING used, (SELECT used FROM prev) AS prev_used
+    """
+).bindparams(_U)
+
+_STATE = sa.text(
+    """
+    SELECT slot, used FROM rate_counters
+    WHERE user_id = :u AND bucket = :b AND slot IN (:slot, :prev_slot)
+    """
+).bindparams(_U)
 
 
 class RateLimiter:
-    """Sliding-window limiter; thread-safe."""
+    """The limiter; each call runs one statement in the caller's transaction."""
 
     def __init__(self, limits: Limits, clock: Clock = time.time) -> None:
         self.limits = limits
         self.clock = clock
-        self._windows: dict[tuple[object, str], _Window] = {}
-        self._lock = threading.Lock()
 
-    def _window(self, user: object, bucket: str, now: float) -> _Window:
-        window = self._windows.get((user, bucket))
-        if window is None:
-            window = self._windows[(user, bucket)] = _Window()
-        start = now - self.limits.window_s
-        entries = window.entries
-        while entries and entries[0][0] <= start:
-            window.used -= entries.popleft()[1]
-        return window
+    def _where(self, now: float) -> tuple[int, float]:
+        """(current window number, weight of the previous window's count)."""
+        window = self.limits.window_s
+        slot = math.floor(now / window)
+        weight = 1.0 - (now - slot * window) / window
+        return slot, min(1.0, max(0.0, weight))
 
-    def _decision(self, window: _Window, limit: int, now: float, cost: int) -> Decision:
-        allowed = window.used + cost <= limit
-        remaining = max(0, limit - window.used - (cost if allowed else 0))
-        oldest = window.entries[0][0] if window.entries else now
-        reset = math.ceil(oldest + self.limits.window_s)
+    def hit(self, conn: Connection, user: uuid.UUID, bucket: str, cost: int = 1) -> Decision:
+        """Count ``cost`` requests if they fit; a refused request counts nothing."""
+        if cost <= 0:
+            return self.peek(conn, user, bucket)
+        limit = self.limits.limit(bucket)
+        now = self.clock()
+        slot, weight = self._where(now)
+        params = {
+            "u": user,
+            "b": bucket,
+            "slot": slot,
+            "prev_slot": slot - 1,
+            "cost": cost,
+            "weight": weight,
+            "limit": limit,
+        }
+        row = conn.execute(_HIT, params).first()
+        if row is None:
+            current, previous = self._state(conn, user, bucket, slot)
+            return self._decision(False, limit, now, slot, weight, current, previous, cost)
+        return self._decision(True, limit, now, slot, weight, row.used, row.prev_used, cost)
+
+    def peek(self, conn: Connection, user: uuid.UUID, bucket: str) -> Decision:
+        """The current state, counting nothing (for replayed and refused answers)."""
+        limit = self.limits.limit(bucket)
+        now = self.clock()
+        slot, weight = self._where(now)
+        current, previous = self._state(conn, user, bucket, slot)
+        return self._decision(True, limit, now, slot, weight, current, previous, 0)
+
+    @staticmethod
+    def _state(conn: Connection, user: uuid.UUID, bucket: str, slot: int) -> tuple[int, int]:
+        rows = conn.execute(_STATE, {"u": user, "b": bucket, "slot": slot, "prev_slot": slot - 1})
+        found = {int(r.slot): int(r.used) for r in rows}
+        return found.get(slot, 0), found.get(slot - 1, 0)
+
+    def _decision(
+        self,
+        allowed: bool,
+        limit: int,
+        now: float,
+        slot: int,
+        weight: float,
+        current: int,
+        previous: int,
+        cost: int,
+    ) -> Decision:
+        window = self.limits.window_s
+        end = (slot + 1) * window
+        used = previous * weight + current
+        remaining = max(0, math.floor(limit - used + 1e-9))
         retry = 0
         if not allowed:
-            if cost > limit:
-                # Can never fit: say "a whole window" (a smaller request would pass).
-                retry = math.ceil(self.limits.window_s)
-            else:
-                # Wait until enough of the oldest entries have left the window.
-                need = window.used + cost - limit
-                freed = 0
-                for at, spent in window.entries:
-                    freed += spent
-                    if freed >= need:
-                        retry = max(1, math.ceil(at + self.limits.window_s - now))
-                        break
-        return Decision(allowed, limit, remaining, reset, retry)
+            retry = self._retry_after(limit, now, end, current, previous, cost)
+        if remaining == 0:
+            reset = now + (retry or self._retry_after(limit, now, end, current, previous, 1))
+        else:
+            reset = end
+        return Decision(allowed, limit, remaining, math.ceil(reset), retry)
 
-    def hit(self, user: object, bucket: str, cost: int = 1) -> Decision:
-        """Count ``cost`` requests if they fit; a refused request counts nothing."""
-        limit = self.limits.limit(bucket)
-        with self._lock:
-            now = self.clock()
-            window = self._window(user, bucket, now)
-            decision = self._decision(window, limit, now, cost)
-            if decision.allowed and cost:
-                window.entries.append((now, cost))
-                window.used += cost
-            return decision
+    def _retry_after(
+        self, limit: int, now: float, end: float, current: int, previous: int, cost: int
+    ) -> int:
+        """Seconds until ``cost`` fits if nothing else is counted meanwhile (≤ 2 windows)."""
+        window = self.limits.window_s
+        if cost > limit:
+            return math.ceil(window)  # can never fit: a smaller request would
+        if current + cost <= limit:
+            # Fits in this window once enough of the previous window's share fades.
+            if previous <= 0:
+                return 1
+            fraction = 1.0 - (limit - current - cost) / previous
+            at = end - window + fraction * window
+        else:
+            # Next window: this window's count becomes the fading one.
+            fraction = 1.0 - (limit - cost) / current
+            at = end + fraction * window
+        return max(1, math.ceil(at - now))
 
-    def peek(self, user: object, bucket: str) -> Decision:
-        """The current state, counting nothing (for replayed answers)."""
-        return self.hit(user, bucket, 0)
+
+def prune(conn: Connection, limits: Limits, now: float) -> int:
+    """Delete counters of windows no request can see any more: older than the
+    previous window, or ahead of the current one (left by a backwards clock step)."""
+    slot = math.floor(now / limits.window_s)
+    counters = t.rate_counters
+    result = conn.execute(
+        counters.delete().where(sa.or_(counters.c.slot < slot - 1, counters.c.slot > slot))
+    )
+    return int(result.rowcount)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -14,9 +15,10 @@ import uvicorn
 from fastapi import FastAPI
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from roadmaster.errors import UserError
 from roadmaster.server.httplimits import HttpLimits
 
-__all__ = ["HttpLimits", "serve", "serve_in_thread"]
+__all__ = ["HttpLimits", "serve", "serve_in_thread", "serve_workers"]
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +88,31 @@ _HEAD_TOO_LARGE: Final = (
 )
 
 
+GUARDED_PROTOCOL: Final = "roadmaster.server.runner:_GuardedProtocol"
+
+
 def _config(
-    app: FastAPI, host: str, port: int, *, access_log: bool, http: HttpLimits
+    app: FastAPI | str,
+    host: str,
+    port: int,
+    *,
+    access_log: bool,
+    http: HttpLimits,
+    workers: int = 1,
 ) -> uvicorn.Config:
-    protocol = type("GuardedProtocol", (_GuardedProtocol,), {"limits": http})
+    # Several workers need an import string of an app factory (each process builds its
+    # app) and of the protocol (the config is pickled into each worker); the factory
+    # sets the protocol's limits there (roadmaster.server.workers).  One process gets a
+    # subclass that carries its own limits, so servers in one process can differ.
+    protocol: type[_GuardedProtocol] | str = (
+        GUARDED_PROTOCOL
+        if workers > 1
+        else type("GuardedProtocol", (_GuardedProtocol,), {"limits": http})
+    )
     return uvicorn.Config(
         app,
+        factory=isinstance(app, str),
+        workers=workers,
         host=host,
         port=port,
         loop="auto",  # uvloop when installed (uvicorn[standard])
@@ -111,6 +132,41 @@ def serve(
 ) -> None:
     """Serve until interrupted (Ctrl+C)."""
     uvicorn.Server(_config(app, host, port, access_log=False, http=http or HttpLimits())).run()
+
+
+def serve_workers(
+    factory: str,
+    host: str,
+    port: int,
+    workers: int,
+    ready: Callable[[], None],
+    *,
+    http: HttpLimits | None = None,
+) -> None:
+    """Serve with ``workers`` processes sharing one listening socket (uvicorn's
+    worker model), until Ctrl+C or SIGTERM; ``factory`` is ``"module:function"``.
+    ``ready`` is called once the socket listens (connections wait for a worker)."""
+    from uvicorn.supervisors import Multiprocess
+
+    config = _config(
+        factory, host, port, access_log=False, http=http or HttpLimits(), workers=workers
+    )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UserError(
+            f"Can't listen on {host}:{port} ({exc.strerror}); choose another --port or --host."
+        ) from None
+    sock.set_inheritable(True)  # the workers take it over
+    # Listen now (the workers would): connections made before a worker is up wait
+    # in the backlog instead of being refused.
+    sock.listen(config.backlog)
+    ready()
+    Multiprocess(config, sockets=[sock]).run()
 
 
 def serve_in_thread(

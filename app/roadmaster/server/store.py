@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from pydantic import BaseModel
 from sqlalchemy.engine import Connection
 
+from roadmaster.server import pgwrite
 from roadmaster.server import tables as t
 from roadmaster.server.economics import job_figures
 from roadmaster.server.keys import same_hash
@@ -218,6 +219,9 @@ def insert_samples(
         raw = conn.connection.dbapi_connection
         assert isinstance(raw, sqlite3.Connection)
         _sqlite_insert(raw, rows_sqlite)
+        return
+    if conn.dialect.name == "postgresql":
+        pgwrite.insert_samples(conn, user_id, samples, now, _SAMPLE_FIELDS)
         return
     rows = []
     for sample in samples:

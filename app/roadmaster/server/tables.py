@@ -205,6 +205,19 @@ idempotency_keys: Final = sa.Table(
     sa.UniqueConstraint("user_id", "key", name="uq_idempotency_user_key"),
 )
 
+# Rate-limit counters shared by every server process (roadmaster.server.limits): one
+# row per user, bucket and fixed window (``slot`` = Unix time // window length).
+rate_counters: Final = sa.Table(
+    "rate_counters",
+    metadata,
+    sa.Column(
+        "user_id", sa.Uuid(), sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    ),
+    sa.Column("bucket", sa.String(16), primary_key=True),
+    sa.Column("slot", sa.BigInteger(), primary_key=True),
+    sa.Column("used", sa.Integer(), nullable=False),
+)
+
 ACHIEVEMENTS: Final = (
     ("first_job", "First Job", "Complete your first job", 1.0),
     ("hundred_jobs", "Centurion", "Complete 100 jobs", 100.0),
