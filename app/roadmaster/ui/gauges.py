@@ -3,14 +3,20 @@
 Each widget shows what it is given (views lay out, the controller decides) and
 repaints only when what it shows changed.  Dials cache their static face (arc,
 ticks, numbers) in a pixmap per size, so a frame paints one pixmap, a needle and
-a number.  Needles ease towards the new value on a short timer that runs only
-while a needle moves, which keeps 10 Hz telemetry smooth at ~30 Hz without
-repainting a steady dashboard at all.  ``paint_count`` lets tests check that a
-hidden dashboard does not paint.
+a number.  A dial is opaque (its face carries the card's colour), so a repaint
+does not make Qt repaint the card beneath it.
+
+A needle is redrawn only when its tip would move by a visible amount
+(:data:`NEEDLE_STEP_PX`) or its text changed: the small steps of 10 Hz telemetry
+are drawn at once, one paint per reading at most; only a big jump (a unit change,
+the first reading) eases on a ~30 Hz timer, which stops as soon as the needle has
+arrived.  ``paint_count`` lets tests count paints (none while hidden, none for an
+unchanged reading).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
@@ -22,14 +28,25 @@ from roadmaster.ui.ticks import TICKS
 
 EASE_INTERVAL_MS = 33
 EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
+# A jump larger than this share of the scale eases; smaller steps are drawn at once.
+EASE_JUMP_SHARE = 0.04
+# A needle move smaller than this at the needle's tip is not worth a repaint.
+NEEDLE_STEP_PX = 0.75
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
 LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
 
 
 def _font(px: float, bold: bool = False) -> QFont:
+    """A shared font per pixel size (a paint needs several; building them was a
+    visible share of a paint).  Callers must not modify it: copy with ``QFont(f)``."""
+    return _font_px(max(6, int(px)), bold)
+
+
+@functools.lru_cache(maxsize=128)
+def _font_px(px: int, bold: bool) -> QFont:
     font = QFont()
-    font.setPixelSize(max(6, int(px)))
+    font.setPixelSize(px)
     font.setBold(bold)
     return font
 
@@ -48,15 +65,22 @@ class Instrument(QWidget):
         super().__init__(parent)
         self.paint_count = 0
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+        self._colours: tuple[tuple[int, int], theme.Colours] | None = None
 
     def _count(self) -> None:
         self.paint_count += 1
 
     def colours(self) -> theme.Colours:
-        return theme.widget_colours(self.palette())
+        # Rebuilt only when the palette or the theme changed, not on every paint.
+        palette = self.palette()
+        key = (palette.cacheKey(), id(theme.current()))
+        if self._colours is None or self._colours[0] != key:
+            self._colours = (key, theme.widget_colours(palette))
+        return self._colours[1]
 
     def fit_to_font(self) -> None:
         """The font scale changed (theme.font_scale): re-fit sizes that follow it."""
+        _font_px.cache_clear()  # fonts follow the application's font
         self.updateGeometry()
 
 
@@ -86,6 +110,9 @@ class DialGauge(Instrument):
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
         self.setMinimumSize(180, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The face fills the whole widget in the card's colour (the palette's Base,
+        # which the theme gives the cards): Qt need not repaint the card beneath.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 300)
@@ -122,18 +149,32 @@ class DialGauge(Instrument):
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
-        elif self._needs_move() and not self._ease.isActive():
+            return
+        if self._ease.isActive():
+            return  # the running ease heads for the new value
+        gap = abs(self.value - self.shown)
+        if gap > self.maximum * EASE_JUMP_SHARE:
             self._ease.start()
+        elif self._visible_move(gap):
+            self.shown = self.value
+            self.update()
 
-    def _needs_move(self) -> bool:
-        return abs(self.value - self.shown) > self.maximum * 0.002
+    def _visible_move(self, gap: float) -> bool:
+        """Would moving the needle by ``gap`` (in scale units) show?"""
+        if self.maximum <= 0:
+            return False
+        radius = min(self.width(), self.height()) * 0.45
+        return radius * math.radians(SWEEP_DEG * gap / self.maximum) >= NEEDLE_STEP_PX
+
+    def easing(self) -> bool:
+        """The needle animation runs (tests: it stops once the needle has arrived)."""
+        return self._ease.isActive()
 
     def _step(self) -> None:
-        if not self._needs_move() or not self.isVisible():
+        self.shown += (self.value - self.shown) * EASE_FACTOR
+        if not self.isVisible() or not self._visible_move(abs(self.value - self.shown)):
             self.shown = self.value
             self._ease.stop()
-        else:
-            self.shown += (self.value - self.shown) * EASE_FACTOR
         self.update()
 
     def _angle(self, value: float) -> float:
@@ -148,9 +189,9 @@ class DialGauge(Instrument):
         ratio = self.devicePixelRatioF()
         pix = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
         pix.setDevicePixelRatio(ratio)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
         c = self.colours()
+        pix.fill(c.panel)
+        p = QPainter(pix)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         centre, radius = self._geometry()
         rect = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
@@ -205,6 +246,7 @@ class DialGauge(Instrument):
         key = (
             self.width(),
             self.height(),
+            self.devicePixelRatioF(),
             self.maximum,
             self.red_from,
             self.title,
@@ -497,7 +539,7 @@ class Lamp(Instrument):
         p.setPen(c.on_fill if self.on else c.dim)
         # Shrink the text to fit a narrow column rather than clip it.
         px = min(22.0 * theme.font_scale(), r.height() * 0.42)
-        font = _font(px, bold=True)
+        font = QFont(_font(px, bold=True))  # a copy: it is resized below
         p.setFont(font)
         # Fitted to the longest usual label, not to this one's text, so the lamps
         # of a column share one size instead of "CRUISE" shouting over the rest.

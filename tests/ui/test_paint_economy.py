@@ -1,0 +1,92 @@
+"""The dashboard paints only what changed: real widgets, paints counted.
+
+Pending paints are flushed with ``processEvents`` (an ``update()`` is a posted
+event), so a count after it is final: no waiting on a clock."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from roadmaster.ui import present
+from roadmaster.ui.dashboard import DashboardView
+from roadmaster.ui.gauges import DialGauge
+from roadmaster.units import UnitSystem
+from tests.ui.frames import KMH, reading
+
+
+def _flush() -> None:
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+
+def _model(**overrides):
+    return present.dashboard_model(reading(**overrides), UnitSystem.METRIC)
+
+
+def _shown_dashboard(qtbot) -> DashboardView:
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1000, 650)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_model(_model())
+    qtbot.waitUntil(lambda: not view.speed.easing() and not view.rpm.easing(), timeout=5000)
+    _flush()
+    return view
+
+
+def test_an_unchanged_reading_paints_nothing(qtbot):
+    view = _shown_dashboard(qtbot)
+    before = view.paint_count()
+    for _ in range(10):
+        view.show_model(_model())  # the same reading again and again
+        _flush()
+    # 72.02 km/h still shows "72" and moves the needle by a fraction of a pixel
+    view.show_model(_model(**{"truck_f.speed": 72.02 * KMH}))
+    _flush()
+    assert view.paint_count() == before
+
+
+def test_a_small_step_of_the_needle_is_one_paint_and_no_animation(qtbot):
+    view = _shown_dashboard(qtbot)
+    speed = view.speed
+    before = speed.paint_count
+    view.show_model(_model(**{"truck_f.speed": 74 * KMH}))  # a 10 Hz step while accelerating
+    assert not speed.easing()
+    _flush()
+    assert speed.paint_count == before + 1
+    assert speed.value_text == "74" and speed.shown == speed.value
+
+
+def test_a_big_jump_eases_and_the_timer_stops_once_the_needle_has_arrived(qtbot):
+    view = _shown_dashboard(qtbot)
+    speed = view.speed
+    view.show_model(_model(**{"truck_f.speed": 120 * KMH}))
+    assert speed.easing()
+    qtbot.waitUntil(lambda: not speed.easing(), timeout=5000)
+    assert speed.shown == speed.value
+    _flush()
+    settled = speed.paint_count
+    view.show_model(_model(**{"truck_f.speed": 120 * KMH}))
+    _flush()
+    assert speed.paint_count == settled
+
+
+def test_the_rpm_number_shows_whole_tens(qtbot):
+    view = _shown_dashboard(qtbot)
+    view.show_model(_model(**{"truck_f.engineRpm": 1353.0}))
+    assert view.rpm.value_text == "1350"
+    view.show_model(_model(**{"truck_f.engineRpm": 1357.0}))
+    assert view.rpm.value_text == "1360"
+
+
+def test_a_dial_is_opaque_in_the_cards_colour(qtbot):
+    dial = DialGauge("Speed")
+    qtbot.addWidget(dial)
+    dial.resize(300, 300)
+    dial.show()
+    qtbot.waitExposed(dial)
+    image = dial.grab().toImage()
+    # the corner, outside the arc, is the card's colour (nothing of the parent shows)
+    assert image.pixelColor(2, 2).name() == dial.colours().panel.name()
