@@ -180,7 +180,8 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
         wall = t1 - t0
         _, err = app.communicate(timeout=120)
         if app.returncode != 0:
-            raise SystemExit(f"bench_gui: the app failed ({app.returncode}): {err.decode()[-2000:]}")
+            tail = err.decode()[-2000:]
+            raise SystemExit(f"bench_gui: the app failed ({app.returncode}): {tail}")
         result = json.loads(report.read_text())
         if result.get("painted_monotonic"):
             result["cold_start_s"] = result["painted_monotonic"] - started
@@ -210,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in TARGETS]
     if unknown:
-        raise SystemExit(f"bench_gui: unknown case {unknown[0]!r}; choose from {', '.join(TARGETS)}")
+        choices = ", ".join(TARGETS)
+        raise SystemExit(f"bench_gui: unknown case {unknown[0]!r}; choose from {choices}")
     loadavg = os.getloadavg()[0]
     results: dict[str, Result] = {}
     with xvfb(args.size) as display:
@@ -223,7 +225,9 @@ def main(argv: list[str] | None = None) -> int:
         f"a {args.warmup:.0f} s warm-up (load average {loadavg:.1f} at start: a shared machine)"
     )
     print()
-    head = f"{'case':<46} {'CPU %':>6} {'target':>7} {'slowest tick':>13} {'paints':>7} {'RSS MB':>13}"
+    head = (
+        f"{'case':<46} {'CPU %':>6} {'target':>7} {'slowest tick':>13} {'paints':>7} {'RSS MB':>13}"
+    )
     print(head)
     print("-" * len(head))
     for case, r in results.items():
@@ -238,7 +242,7 @@ def main(argv: list[str] | None = None) -> int:
         rep = r.report
         print(f"{case}:")
         if r.sim_cpu_percent is not None:
-            print(f"  simulator process     {r.sim_cpu_percent:5.2f} % of a core (not counted above)")
+            print(f"  simulator process     {r.sim_cpu_percent:5.2f} % of a core (not counted)")
         for name, ms in sorted(dict(rep["tick_max_by_name_ms"]).items()):  # type: ignore[call-overload]
             count = dict(rep["ticks"]).get(name, 0)  # type: ignore[call-overload]
             print(f"  tick {name:<18} max {ms:5.1f} ms over {count} calls")

@@ -61,7 +61,9 @@ from roadmaster.units import UnitPreference, UnitSystem, currency_for, format_mo
 
 log = logging.getLogger(__name__)
 
-ACTIVE_INTERVAL_MS = 33  # ~30 Hz while a live view is visible
+# 20 Hz while a live view is visible: telemetry comes at 10 Hz, so a reading is
+# shown within 50 ms of its arrival (a tick without a new reading costs nothing).
+ACTIVE_INTERVAL_MS = 50
 IDLE_INTERVAL_MS = 1000  # status only (tray tooltip, status bar) while all are hidden
 OUTBOX_POLL_MS = 5000
 SHUTDOWN_TIMEOUT_S = 10.0
@@ -69,7 +71,13 @@ TASKS_TIMEOUT_MS = 2000
 # Views fed by this timer at full rate.  The overlay polls latest_reading() on its
 # own timer, so it alone does not need the fast tick.
 LIVE_VIEWS = frozenset({"dashboard", "route"})
-ROUTE_INTERVAL_S = 1.0  # the map moves slowly: once a second is plenty (and cheap)
+ROUTE_INTERVAL_S = 2.0  # the map moves slowly: every 2 s is plenty (and cheap)
+# The job card's live figures (distance, deadline, driving time) change with every
+# commit and game minute, which a fast feed makes many per second: at most this often.
+JOB_INTERVAL_S = 1.0
+# A trail keeps at most this many points: past it, every second point is dropped, so
+# a whole evening (or a fast feed) keeps its shape at a bounded cost per redraw.
+MAX_TRAIL_POINTS = 8000
 
 
 @dataclass
@@ -79,10 +87,17 @@ class Trail:
 
     xs: array[float] = field(default_factory=lambda: array("d"))
     ys: array[float] = field(default_factory=lambda: array("d"))
+    max_points: int = MAX_TRAIL_POINTS
 
     def add(self, x_m: float, z_m: float) -> None:
         self.xs.append(x_m)
         self.ys.append(-z_m)
+        if len(self.xs) > self.max_points:
+            # Thin the older part evenly; the newest point always stays.
+            last_x, last_y = self.xs[-1], self.ys[-1]
+            self.xs, self.ys = self.xs[:-1:2], self.ys[:-1:2]
+            self.xs.append(last_x)
+            self.ys.append(last_y)
 
     def clear(self) -> None:
         del self.xs[:]
@@ -144,10 +159,12 @@ class AppController(QObject):
         parent: QObject | None = None,
         *,
         ticks: TickStats = TICKS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.options = options
         self.ticks = ticks
+        self._clock = clock
         self.bridge = CoreBridge(self)
         self.tasks = TaskRunner(self)
         self.capture = CaptureService(
@@ -188,7 +205,9 @@ class AppController(QObject):
         self._job_model: present.JobPanelModel | None = None
         self._status: present.StatusModel | None = None
         self._shut_down = False
-        self._route_at = 0.0
+        self._route_at = -ROUTE_INTERVAL_S
+        self._job_at = -JOB_INTERVAL_S
+        self._job_pending = False
 
         self._timer = QTimer(self)
         self._timer.setInterval(IDLE_INTERVAL_MS)
@@ -370,6 +389,8 @@ class AppController(QObject):
         worker = self.sync_worker
         if worker is not None and worker.status is not self._sync_status:
             self._on_sync_status(worker.status)  # the worker's status is a mailbox too
+        if self._job_pending and self._clock() - self._job_at >= JOB_INTERVAL_S:
+            self._emit_job()
         reading = self.capture.latest()
         if reading is self._reading and self._dashboard is not None:
             return
@@ -389,7 +410,7 @@ class AppController(QObject):
                 self._dashboard = model
                 self.dashboard_changed.emit(model)
         if "route" in self._active and frame is not None:
-            now = time.monotonic()
+            now = self._clock()
             if now - self._route_at >= ROUTE_INTERVAL_S:
                 self._route_at = now
                 self.position_changed.emit(reading)
@@ -400,9 +421,9 @@ class AppController(QObject):
             # input changed: only then is "break due in …" worth recomputing.
             self._hos_status = hos
             self._hos = None if hos is None else hos.remaining
-            self._emit_job()
+            self._emit_job(live=True)
         elif frame is not None and frame.header.game_time_min != self._progress.game_time_min:
-            self._emit_job()
+            self._emit_job(live=True)
 
     # --- models ------------------------------------------------------------------------
 
@@ -430,7 +451,14 @@ class AppController(QObject):
             self._status = model
             self.status_changed.emit(model)
 
-    def _emit_job(self) -> None:
+    def _emit_job(self, *, live: bool = False) -> None:
+        """Recompute the job card.  ``live``: only its running figures moved (game
+        time, progress): coalesced to one update per :data:`JOB_INTERVAL_S`."""
+        now = self._clock()
+        if live and now - self._job_at < JOB_INTERVAL_S:
+            self._job_pending = True  # the tick shows it when the interval is over
+            return
+        self._job_at, self._job_pending = now, False
         reading = self._reading
         minute = None
         if reading is not None and reading.frame is not None:
@@ -559,8 +587,13 @@ class AppController(QObject):
     def _on_progress(self, progress: CaptureProgress) -> None:
         if progress.game_time_min is None:
             progress = replace(progress, game_time_min=self._progress.game_time_min)
+        changed_job = (progress.job is None) != (self._progress.job is None) or (
+            progress.job is not None
+            and self._progress.job is not None
+            and progress.job.job_key != self._progress.job.job_key
+        )
         self._progress = progress
-        self._emit_job()
+        self._emit_job(live=not changed_job)
         self._emit_status()
 
     def _on_capture_running(self, running: bool, reason: str) -> None:
