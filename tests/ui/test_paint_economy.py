@@ -59,20 +59,6 @@ def test_a_small_step_of_the_needle_is_one_paint_and_no_animation(qtbot):
     assert speed.value_text == "74" and speed.shown == speed.value
 
 
-def test_a_big_jump_eases_and_the_timer_stops_once_the_needle_has_arrived(qtbot):
-    view = _shown_dashboard(qtbot)
-    speed = view.speed
-    view.show_model(_model(**{"truck_f.speed": 120 * KMH}))
-    assert speed.easing()
-    qtbot.waitUntil(lambda: not speed.easing(), timeout=5000)
-    assert speed.shown == speed.value
-    _flush()
-    settled = speed.paint_count
-    view.show_model(_model(**{"truck_f.speed": 120 * KMH}))
-    _flush()
-    assert speed.paint_count == settled
-
-
 def test_the_rpm_number_shows_whole_tens(qtbot):
     view = _shown_dashboard(qtbot)
     view.show_model(_model(**{"truck_f.engineRpm": 1353.0}))
@@ -90,3 +76,54 @@ def test_a_dial_is_opaque_in_the_cards_colour(qtbot):
     image = dial.grab().toImage()
     # the corner, outside the arc, is the card's colour (nothing of the parent shows)
     assert image.pixelColor(2, 2).name() == dial.colours().panel.name()
+
+
+def test_a_big_jump_eases_once_and_jumps_that_keep_coming_are_drawn_at_once(qtbot):
+    now = [0.0]
+    dial = DialGauge("Speed", clock=lambda: now[0])
+    qtbot.addWidget(dial)
+    dial.resize(300, 300)
+    dial.set_scale(140.0, 20.0)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_reading(80.0, "80", "km/h")  # the first big jump eases
+    assert dial.easing()
+    qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)  # and the timer stops
+    assert dial.shown == dial.value == 80.0
+    _flush()
+    settled = dial.paint_count
+    dial.set_reading(80.0, "80", "km/h")
+    _flush()
+    assert dial.paint_count == settled  # arrived: nothing more to paint
+    now[0] = 0.1  # a fast feed: the next big jump a reading later
+    before = dial.paint_count
+    dial.set_reading(40.0, "40", "km/h")
+    assert not dial.easing() and dial.shown == 40.0
+    _flush()
+    assert dial.paint_count == before + 1
+    now[0] = 5.0  # after a quiet while, a jump eases again
+    dial.set_reading(100.0, "100", "km/h")
+    assert dial.easing()
+
+
+def test_a_window_started_minimised_keeps_the_map_and_dashboard_idle(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from roadmaster.ui.controller import AppController, AppOptions
+    from roadmaster.ui.main_window import MainWindow
+    from tests.ui.frames import EndlessSource
+
+    controller = AppController(AppOptions(source_factory=EndlessSource, data_dir=None))
+    window = MainWindow(
+        controller, qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.showMinimized()  # Settings → start minimised
+    qtbot.waitUntil(window.isMinimized, timeout=5000)
+    window.load_route_view()  # built after start-up, into the minimised window
+    _flush()
+    assert not controller.is_view_active("dashboard")
+    assert not controller.is_view_active("route")
+    window.showNormal()  # the player opens it: the map works again
+    qtbot.waitUntil(lambda: controller.is_view_active("route"), timeout=5000)

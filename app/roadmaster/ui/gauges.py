@@ -10,7 +10,8 @@ A needle is redrawn only when its tip would move by a visible amount
 (:data:`NEEDLE_STEP_PX`) or its text changed: the small steps of 10 Hz telemetry
 are drawn at once, one paint per reading at most; only a big jump (a unit change,
 the first reading) eases on a ~30 Hz timer, which stops as soon as the needle has
-arrived.  ``paint_count`` lets tests count paints (none while hidden, none for an
+arrived; jumps that keep coming (a fast feed) are drawn at once, at the feed's
+rate.  ``paint_count`` lets tests count paints (none while hidden, none for an
 unchanged reading).
 """
 
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import functools
 import math
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
@@ -32,6 +35,9 @@ EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
 EASE_JUMP_SHARE = 0.04
 # A needle move smaller than this at the needle's tip is not worth a repaint.
 NEEDLE_STEP_PX = 0.75
+# Big jumps one after another (a fast feed, a replay) are drawn at once, not eased:
+# the ~30 Hz animation would then run all the time.
+EASE_QUIET_S = 1.0
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
 LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
@@ -89,9 +95,16 @@ class DialGauge(Instrument):
     zone from ``red_from`` and markers for a limit (red tick) and a set speed (teal
     triangle)."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.title = title
+        self._clock = clock
         self.maximum = 100.0
         self.major_step = 20.0
         self.red_from: float | None = None
@@ -108,6 +121,7 @@ class DialGauge(Instrument):
         self._ease = QTimer(self)
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
+        self._eased_at = -EASE_QUIET_S  # when the last big jump came
         self.setMinimumSize(180, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # The face fills the whole widget in the card's colour (the palette's Base,
@@ -154,8 +168,13 @@ class DialGauge(Instrument):
             return  # the running ease heads for the new value
         gap = abs(self.value - self.shown)
         if gap > self.maximum * EASE_JUMP_SHARE:
-            self._ease.start()
-        elif self._visible_move(gap):
+            now = self._clock()
+            quiet = now - self._eased_at >= EASE_QUIET_S
+            self._eased_at = now
+            if quiet:
+                self._ease.start()
+                return
+        if self._visible_move(gap):
             self.shown = self.value
             self.update()
 
