@@ -127,3 +127,20 @@ def test_a_window_started_minimised_keeps_the_map_and_dashboard_idle(qtbot, tmp_
     assert not controller.is_view_active("route")
     window.showNormal()  # the player opens it: the map works again
     qtbot.waitUntil(lambda: controller.is_view_active("route"), timeout=5000)
+
+
+def test_air_pressure_wobbling_by_a_fraction_of_a_psi_repaints_nothing(qtbot):
+    view = _shown_dashboard(qtbot)
+    before = view.paint_count()
+    for psi in (130.1, 130.2, 129.9, 130.05):  # the compressor and the brakes, all day long
+        view.show_model(_model(**{"truck_f.airPressure": psi}))
+        _flush()
+    assert view.air.value_text == "130 psi"
+    assert view.paint_count() == before
+
+
+def test_bars_and_the_damage_panel_are_opaque_in_the_cards_colour(qtbot):
+    view = _shown_dashboard(qtbot)
+    for widget in (view.fuel, view.damage):
+        image = widget.grab().toImage()
+        assert image.pixelColor(1, image.height() - 2).name() == widget.colours().panel.name()

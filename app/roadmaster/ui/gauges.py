@@ -84,6 +84,13 @@ class Instrument(QWidget):
             self._colours = (key, theme.widget_colours(palette))
         return self._colours[1]
 
+    def _fill_card(self, p: QPainter, c: theme.Colours) -> None:
+        """Paint the card's colour under an opaque instrument.  The dials, bars and
+        the damage panel sit inside a card (whose background is the palette's Base):
+        painting it themselves spares Qt repainting the card, the dashboard and the
+        window beneath them at every change."""
+        p.fillRect(self.rect(), c.panel)
+
     def fit_to_font(self) -> None:
         """The font scale changed (theme.font_scale): re-fit sizes that follow it."""
         _font_px.cache_clear()  # fonts follow the application's font
@@ -376,6 +383,7 @@ class BarGauge(Instrument):
         self.alarm = False
         self.setMinimumHeight(78)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(320, 92)
@@ -389,8 +397,16 @@ class BarGauge(Instrument):
         mark: float | None = None,
         alarm: bool = False,
     ) -> None:
-        state = (round(fraction, 3), text, detail, mark, alarm)
-        if state != (round(self.fraction, 3), self.value_text, self.detail, self.mark, self.alarm):
+        # What is drawn: the fill moves only by a whole pixel or more (air pressure
+        # wobbles by fractions of a psi all the time), and the texts.
+        # (Hidden, the size is not final: keep the exact value.)
+        moved = not self.isVisible() or abs(fraction - self.fraction) * self._bar().width() >= 1.0
+        if moved or (text, detail, mark, alarm) != (
+            self.value_text,
+            self.detail,
+            self.mark,
+            self.alarm,
+        ):
             self.fraction, self.value_text, self.detail, self.mark, self.alarm = (
                 fraction,
                 text,
@@ -400,10 +416,16 @@ class BarGauge(Instrument):
             )
             self.update()
 
+    def _bar(self) -> QRectF:
+        w, h = self.width(), self.height()
+        pad = 8.0
+        return QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
         c = self.colours()
+        self._fill_card(p, c)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
@@ -419,7 +441,7 @@ class BarGauge(Instrument):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             self.value_text,
         )
-        bar = QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
+        bar = self._bar()
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(c.track)
         p.drawRoundedRect(bar, 4, 4)
@@ -450,6 +472,7 @@ class DamagePanel(Instrument):
         self.parts: tuple[tuple[str, float], ...] = ()
         self.setMinimumSize(220, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 200)
@@ -471,6 +494,7 @@ class DamagePanel(Instrument):
         self._count()
         p = QPainter(self)
         c = self.colours()
+        self._fill_card(p, c)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
