@@ -65,7 +65,10 @@ log = logging.getLogger(__name__)
 # shown within 50 ms of its arrival (a tick without a new reading costs nothing).
 ACTIVE_INTERVAL_MS = 50
 IDLE_INTERVAL_MS = 1000  # status only (tray tooltip, status bar) while all are hidden
-OUTBOX_POLL_MS = 5000
+OUTBOX_POLL_MS = 5000  # the sync queue's counts while the window shows them
+# ... and while it is hidden or minimised (overlay only, tray): the tray's tooltip
+# still says how much waits, but counting a large unsynced queue is a table scan.
+OUTBOX_IDLE_POLL_MS = 30_000
 SHUTDOWN_TIMEOUT_S = 10.0
 TASKS_TIMEOUT_MS = 2000
 # Views fed by this timer at full rate.  The overlay polls latest_reading() on its
@@ -213,7 +216,7 @@ class AppController(QObject):
         self._timer.setInterval(IDLE_INTERVAL_MS)
         self._timer.timeout.connect(ticks.wrap("controller.tick", self.tick))
         self._outbox_timer = QTimer(self)
-        self._outbox_timer.setInterval(OUTBOX_POLL_MS)
+        self._outbox_timer.setInterval(OUTBOX_IDLE_POLL_MS)
         self._outbox_timer.timeout.connect(ticks.wrap("controller.outbox", self.refresh_outbox))
 
         b = self.bridge
@@ -259,12 +262,18 @@ class AppController(QObject):
     def set_view_active(self, key: str, active: bool) -> None:
         """Views report whether they are visible; the timer runs fast only while a
         live view is, and computes only what a visible view shows."""
+        was = key in self._active
         if active:
             self._active.add(key)
         else:
             self._active.discard(key)
         fast = bool(self._active & LIVE_VIEWS)
-        self._timer.setInterval(ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
+        # (setInterval restarts a running timer: only when the interval changes.)
+        _set_interval(self._timer, ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
+        seen = "dashboard" in self._active
+        _set_interval(self._outbox_timer, OUTBOX_POLL_MS if seen else OUTBOX_IDLE_POLL_MS)
+        if key == "dashboard" and active and not was:
+            self.refresh_outbox()  # the status bar shows current counts at once
         if active and key in LIVE_VIEWS:
             self._dashboard = None  # a view that reappears gets a fresh model at once
             self.tick()
@@ -657,6 +666,11 @@ class AppController(QObject):
     def _on_outbox_counts(self, counts: tuple[int, int]) -> None:
         self._outbox_counts = counts
         self._emit_status()
+
+
+def _set_interval(timer: QTimer, interval_ms: int) -> None:
+    if timer.interval() != interval_ms:
+        timer.setInterval(interval_ms)
 
 
 def _sync_state(status: object | None) -> str:
