@@ -61,15 +61,26 @@ from roadmaster.units import UnitPreference, UnitSystem, currency_for, format_mo
 
 log = logging.getLogger(__name__)
 
-ACTIVE_INTERVAL_MS = 33  # ~30 Hz while a live view is visible
+# 20 Hz while a live view is visible: telemetry comes at 10 Hz, so a reading is
+# shown within 50 ms of its arrival (a tick without a new reading costs nothing).
+ACTIVE_INTERVAL_MS = 50
 IDLE_INTERVAL_MS = 1000  # status only (tray tooltip, status bar) while all are hidden
-OUTBOX_POLL_MS = 5000
+OUTBOX_POLL_MS = 5000  # the sync queue's counts while the window shows them
+# ... and while it is hidden or minimised (overlay only, tray): the tray's tooltip
+# still says how much waits, but counting a large unsynced queue is a table scan.
+OUTBOX_IDLE_POLL_MS = 30_000
 SHUTDOWN_TIMEOUT_S = 10.0
 TASKS_TIMEOUT_MS = 2000
 # Views fed by this timer at full rate.  The overlay polls latest_reading() on its
 # own timer, so it alone does not need the fast tick.
 LIVE_VIEWS = frozenset({"dashboard", "route"})
-ROUTE_INTERVAL_S = 1.0  # the map moves slowly: once a second is plenty (and cheap)
+ROUTE_INTERVAL_S = 2.0  # the map moves slowly: every 2 s is plenty (and cheap)
+# The job card's live figures (distance, deadline, driving time) change with every
+# commit and game minute, which a fast feed makes many per second: at most this often.
+JOB_INTERVAL_S = 1.0
+# A trail keeps at most this many points: past it, every second point is dropped, so
+# a whole evening (or a fast feed) keeps its shape at a bounded cost per redraw.
+MAX_TRAIL_POINTS = 8000
 
 
 @dataclass
@@ -79,10 +90,17 @@ class Trail:
 
     xs: array[float] = field(default_factory=lambda: array("d"))
     ys: array[float] = field(default_factory=lambda: array("d"))
+    max_points: int = MAX_TRAIL_POINTS
 
     def add(self, x_m: float, z_m: float) -> None:
         self.xs.append(x_m)
         self.ys.append(-z_m)
+        if len(self.xs) > self.max_points:
+            # Thin the older part evenly; the newest point always stays.
+            last_x, last_y = self.xs[-1], self.ys[-1]
+            self.xs, self.ys = self.xs[:-1:2], self.ys[:-1:2]
+            self.xs.append(last_x)
+            self.ys.append(last_y)
 
     def clear(self) -> None:
         del self.xs[:]
@@ -145,10 +163,12 @@ class AppController(QObject):
         parent: QObject | None = None,
         *,
         ticks: TickStats = TICKS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         super().__init__(parent)
         self.options = options
         self.ticks = ticks
+        self._clock = clock
         self.bridge = CoreBridge(self)
         self.tasks = TaskRunner(self)
         self.capture = CaptureService(
@@ -189,13 +209,15 @@ class AppController(QObject):
         self._job_model: present.JobPanelModel | None = None
         self._status: present.StatusModel | None = None
         self._shut_down = False
-        self._route_at = 0.0
+        self._route_at = -ROUTE_INTERVAL_S
+        self._job_at = -JOB_INTERVAL_S
+        self._job_pending = False
 
         self._timer = QTimer(self)
         self._timer.setInterval(IDLE_INTERVAL_MS)
         self._timer.timeout.connect(ticks.wrap("controller.tick", self.tick))
         self._outbox_timer = QTimer(self)
-        self._outbox_timer.setInterval(OUTBOX_POLL_MS)
+        self._outbox_timer.setInterval(OUTBOX_IDLE_POLL_MS)
         self._outbox_timer.timeout.connect(ticks.wrap("controller.outbox", self.refresh_outbox))
 
         b = self.bridge
@@ -241,12 +263,18 @@ class AppController(QObject):
     def set_view_active(self, key: str, active: bool) -> None:
         """Views report whether they are visible; the timer runs fast only while a
         live view is, and computes only what a visible view shows."""
+        was = key in self._active
         if active:
             self._active.add(key)
         else:
             self._active.discard(key)
         fast = bool(self._active & LIVE_VIEWS)
-        self._timer.setInterval(ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
+        # (setInterval restarts a running timer: only when the interval changes.)
+        _set_interval(self._timer, ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
+        seen = "dashboard" in self._active
+        _set_interval(self._outbox_timer, OUTBOX_POLL_MS if seen else OUTBOX_IDLE_POLL_MS)
+        if key == "dashboard" and active and not was:
+            self.refresh_outbox()  # the status bar shows current counts at once
         if active and key in LIVE_VIEWS:
             self._dashboard = None  # a view that reappears gets a fresh model at once
             self.tick()
@@ -371,6 +399,8 @@ class AppController(QObject):
         worker = self.sync_worker
         if worker is not None and worker.status is not self._sync_status:
             self._on_sync_status(worker.status)  # the worker's status is a mailbox too
+        if self._job_pending and self._clock() - self._job_at >= JOB_INTERVAL_S:
+            self._emit_job()
         reading = self.capture.latest()
         if reading is self._reading and self._dashboard is not None:
             return
@@ -390,7 +420,7 @@ class AppController(QObject):
                 self._dashboard = model
                 self.dashboard_changed.emit(model)
         if "route" in self._active and frame is not None:
-            now = time.monotonic()
+            now = self._clock()
             if now - self._route_at >= ROUTE_INTERVAL_S:
                 self._route_at = now
                 self.position_changed.emit(reading)
@@ -401,9 +431,9 @@ class AppController(QObject):
             # input changed: only then is "break due in …" worth recomputing.
             self._hos_status = hos
             self._hos = None if hos is None else hos.remaining
-            self._emit_job()
+            self._emit_job(live=True)
         elif frame is not None and frame.header.game_time_min != self._progress.game_time_min:
-            self._emit_job()
+            self._emit_job(live=True)
 
     # --- models ------------------------------------------------------------------------
 
@@ -431,7 +461,14 @@ class AppController(QObject):
             self._status = model
             self.status_changed.emit(model)
 
-    def _emit_job(self) -> None:
+    def _emit_job(self, *, live: bool = False) -> None:
+        """Recompute the job card.  ``live``: only its running figures moved (game
+        time, progress): coalesced to one update per :data:`JOB_INTERVAL_S`."""
+        now = self._clock()
+        if live and now - self._job_at < JOB_INTERVAL_S:
+            self._job_pending = True  # the tick shows it when the interval is over
+            return
+        self._job_at, self._job_pending = now, False
         reading = self._reading
         minute = None
         if reading is not None and reading.frame is not None:
@@ -560,8 +597,13 @@ class AppController(QObject):
     def _on_progress(self, progress: CaptureProgress) -> None:
         if progress.game_time_min is None:
             progress = replace(progress, game_time_min=self._progress.game_time_min)
+        changed_job = (progress.job is None) != (self._progress.job is None) or (
+            progress.job is not None
+            and self._progress.job is not None
+            and progress.job.job_key != self._progress.job.job_key
+        )
         self._progress = progress
-        self._emit_job()
+        self._emit_job(live=not changed_job)
         self._emit_status()
 
     def _on_capture_running(self, running: bool, reason: str) -> None:
@@ -625,6 +667,11 @@ class AppController(QObject):
     def _on_outbox_counts(self, counts: tuple[int, int]) -> None:
         self._outbox_counts = counts
         self._emit_status()
+
+
+def _set_interval(timer: QTimer, interval_ms: int) -> None:
+    if timer.interval() != interval_ms:
+        timer.setInterval(interval_ms)
 
 
 def _sync_state(status: object | None) -> str:

@@ -99,7 +99,9 @@ class DashboardView(QWidget):
         )
         rpm_max = max(1000.0, round(m.rpm_max / 500.0) * 500.0)
         self.rpm.set_scale(rpm_max, 500.0, red_from=m.rpm_max * 0.9)
-        self.rpm.set_reading(m.rpm, f"{m.rpm:.0f}" if m.live else "–", "rpm")
+        # Whole tens, as a truck's own display: the last digit only flickers.
+        rpm_text = f"{round(m.rpm, -1):.0f}" if m.live else "–"
+        self.rpm.set_reading(m.rpm, rpm_text, "rpm")
         self.gear.set_gear(m.gear)
         self.park_brake.set_state(m.park_brake)
         self.engine_brake.set_state(m.motor_brake)

@@ -3,15 +3,24 @@
 Each widget shows what it is given (views lay out, the controller decides) and
 repaints only when what it shows changed.  Dials cache their static face (arc,
 ticks, numbers) in a pixmap per size, so a frame paints one pixmap, a needle and
-a number.  Needles ease towards the new value on a short timer that runs only
-while a needle moves, which keeps 10 Hz telemetry smooth at ~30 Hz without
-repainting a steady dashboard at all.  ``paint_count`` lets tests check that a
-hidden dashboard does not paint.
+a number.  A dial is opaque (its face carries the card's colour), so a repaint
+does not make Qt repaint the card beneath it.
+
+A needle is redrawn only when its tip would move by a visible amount
+(:data:`NEEDLE_STEP_PX`) or its text changed: the small steps of 10 Hz telemetry
+are drawn at once, one paint per reading at most; only a big jump (a unit change,
+the first reading) eases on a ~30 Hz timer, which stops as soon as the needle has
+arrived; jumps that keep coming (a fast feed) are drawn at once, at the feed's
+rate.  ``paint_count`` lets tests count paints (none while hidden, none for an
+unchanged reading).
 """
 
 from __future__ import annotations
 
+import functools
 import math
+import time
+from collections.abc import Callable
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
@@ -22,14 +31,28 @@ from roadmaster.ui.ticks import TICKS
 
 EASE_INTERVAL_MS = 33
 EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
+# A jump larger than this share of the scale eases; smaller steps are drawn at once.
+EASE_JUMP_SHARE = 0.04
+# A needle move smaller than this at the needle's tip is not worth a repaint.
+NEEDLE_STEP_PX = 0.75
+# Big jumps one after another (a fast feed, a replay) are drawn at once, not eased:
+# the ~30 Hz animation would then run all the time.
+EASE_QUIET_S = 1.0
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
 LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
 
 
 def _font(px: float, bold: bool = False) -> QFont:
+    """A shared font per pixel size (a paint needs several; building them was a
+    visible share of a paint).  Callers must not modify it: copy with ``QFont(f)``."""
+    return _font_px(max(6, int(px)), bold)
+
+
+@functools.lru_cache(maxsize=128)
+def _font_px(px: int, bold: bool) -> QFont:
     font = QFont()
-    font.setPixelSize(max(6, int(px)))
+    font.setPixelSize(px)
     font.setBold(bold)
     return font
 
@@ -47,15 +70,29 @@ class Instrument(QWidget):
         super().__init__(parent)
         self.paint_count = 0
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, False)
+        self._colours: tuple[tuple[int, int], theme.Colours] | None = None
 
     def _count(self) -> None:
         self.paint_count += 1
 
     def colours(self) -> theme.Colours:
-        return theme.widget_colours(self.palette())
+        # Rebuilt only when the palette or the theme changed, not on every paint.
+        palette = self.palette()
+        key = (palette.cacheKey(), id(theme.current()))
+        if self._colours is None or self._colours[0] != key:
+            self._colours = (key, theme.widget_colours(palette))
+        return self._colours[1]
+
+    def _fill_card(self, p: QPainter, c: theme.Colours) -> None:
+        """Paint the card's colour under an opaque instrument.  The dials, bars and
+        the damage panel sit inside a card (whose background is the palette's Base):
+        painting it themselves spares Qt repainting the card, the dashboard and the
+        window beneath them at every change."""
+        p.fillRect(self.rect(), c.panel)
 
     def fit_to_font(self) -> None:
         """The font scale changed (theme.font_scale): re-fit sizes that follow it."""
+        _font_px.cache_clear()  # fonts follow the application's font
         self.updateGeometry()
 
 
@@ -64,9 +101,16 @@ class DialGauge(Instrument):
     zone from ``red_from`` and markers for a limit (red tick) and a set speed (teal
     triangle)."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        title: str,
+        parent: QWidget | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(parent)
         self.title = title
+        self._clock = clock
         self.maximum = 100.0
         self.major_step = 20.0
         self.red_from: float | None = None
@@ -83,8 +127,12 @@ class DialGauge(Instrument):
         self._ease = QTimer(self)
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
+        self._eased_at = -EASE_QUIET_S  # when the last big jump came
         self.setMinimumSize(180, 180)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # The face fills the whole widget in the card's colour (the palette's Base,
+        # which the theme gives the cards): Qt need not repaint the card beneath.
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 300)
@@ -121,18 +169,37 @@ class DialGauge(Instrument):
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
-        elif self._needs_move() and not self._ease.isActive():
-            self._ease.start()
+            return
+        if self._ease.isActive():
+            return  # the running ease heads for the new value
+        gap = abs(self.value - self.shown)
+        if gap > self.maximum * EASE_JUMP_SHARE:
+            now = self._clock()
+            quiet = now - self._eased_at >= EASE_QUIET_S
+            self._eased_at = now
+            if quiet:
+                self._ease.start()
+                return
+        if self._visible_move(gap):
+            self.shown = self.value
+            self.update()
 
-    def _needs_move(self) -> bool:
-        return abs(self.value - self.shown) > self.maximum * 0.002
+    def _visible_move(self, gap: float) -> bool:
+        """Would moving the needle by ``gap`` (in scale units) show?"""
+        if self.maximum <= 0:
+            return False
+        radius = min(self.width(), self.height()) * 0.45
+        return radius * math.radians(SWEEP_DEG * gap / self.maximum) >= NEEDLE_STEP_PX
+
+    def easing(self) -> bool:
+        """The needle animation runs (tests: it stops once the needle has arrived)."""
+        return self._ease.isActive()
 
     def _step(self) -> None:
-        if not self._needs_move() or not self.isVisible():
+        self.shown += (self.value - self.shown) * EASE_FACTOR
+        if not self.isVisible() or not self._visible_move(abs(self.value - self.shown)):
             self.shown = self.value
             self._ease.stop()
-        else:
-            self.shown += (self.value - self.shown) * EASE_FACTOR
         self.update()
 
     def _angle(self, value: float) -> float:
@@ -147,9 +214,9 @@ class DialGauge(Instrument):
         ratio = self.devicePixelRatioF()
         pix = QPixmap(int(self.width() * ratio), int(self.height() * ratio))
         pix.setDevicePixelRatio(ratio)
-        pix.fill(Qt.GlobalColor.transparent)
-        p = QPainter(pix)
         c = self.colours()
+        pix.fill(c.panel)
+        p = QPainter(pix)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         centre, radius = self._geometry()
         rect = QRectF(centre.x() - radius, centre.y() - radius, 2 * radius, 2 * radius)
@@ -204,6 +271,7 @@ class DialGauge(Instrument):
         key = (
             self.width(),
             self.height(),
+            self.devicePixelRatioF(),
             self.maximum,
             self.red_from,
             self.title,
@@ -314,6 +382,7 @@ class BarGauge(Instrument):
         self.alarm = False
         self.setMinimumHeight(78)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(320, 92)
@@ -327,8 +396,16 @@ class BarGauge(Instrument):
         mark: float | None = None,
         alarm: bool = False,
     ) -> None:
-        state = (round(fraction, 3), text, detail, mark, alarm)
-        if state != (round(self.fraction, 3), self.value_text, self.detail, self.mark, self.alarm):
+        # What is drawn: the fill moves only by a whole pixel or more (air pressure
+        # wobbles by fractions of a psi all the time), and the texts.
+        # (Hidden, the size is not final: keep the exact value.)
+        moved = not self.isVisible() or abs(fraction - self.fraction) * self._bar().width() >= 1.0
+        if moved or (text, detail, mark, alarm) != (
+            self.value_text,
+            self.detail,
+            self.mark,
+            self.alarm,
+        ):
             self.fraction, self.value_text, self.detail, self.mark, self.alarm = (
                 fraction,
                 text,
@@ -338,10 +415,16 @@ class BarGauge(Instrument):
             )
             self.update()
 
+    def _bar(self) -> QRectF:
+        w, h = self.width(), self.height()
+        pad = 8.0
+        return QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
+
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         self._count()
         p = QPainter(self)
         c = self.colours()
+        self._fill_card(p, c)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
@@ -357,7 +440,7 @@ class BarGauge(Instrument):
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
             self.value_text,
         )
-        bar = QRectF(pad, h * 0.44, w - 2 * pad, min(30.0, max(8.0, h * 0.2)))
+        bar = self._bar()
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(c.track)
         p.drawRoundedRect(bar, 4, 4)
@@ -388,6 +471,7 @@ class DamagePanel(Instrument):
         self.parts: tuple[tuple[str, float], ...] = ()
         self.setMinimumSize(220, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 200)
@@ -409,6 +493,7 @@ class DamagePanel(Instrument):
         self._count()
         p = QPainter(self)
         c = self.colours()
+        self._fill_card(p, c)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         w, h = self.width(), self.height()
         pad = 8.0
@@ -496,7 +581,7 @@ class Lamp(Instrument):
         p.setPen(c.on_fill if self.on else c.dim)
         # Shrink the text to fit a narrow column rather than clip it.
         px = min(22.0 * theme.font_scale(), r.height() * 0.42)
-        font = _font(px, bold=True)
+        font = QFont(_font(px, bold=True))  # a copy: it is resized below
         p.setFont(font)
         # Fitted to the longest usual label, not to this one's text, so the lamps
         # of a column share one size instead of "CRUISE" shouting over the rest.

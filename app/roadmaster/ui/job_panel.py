@@ -20,6 +20,13 @@ def _label(name: str = "", wrap: bool = True) -> QLabel:
     return label
 
 
+def _set_style(label: QLabel, sheet: str) -> None:
+    # Setting a style sheet re-polishes the label even when it is the same one; the
+    # model changes every game minute (several times a second on a fast feed).
+    if label.styleSheet() != sheet:
+        label.setStyleSheet(sheet)
+
+
 class JobPanel(QWidget):
     """Shows JobPanelModels and the notifications the controller posts."""
 
@@ -110,9 +117,9 @@ class JobPanel(QWidget):
             label.setText(text)
             label.setVisible(bool(text))
         c = theme.current()
-        self.deadline.setStyleSheet(f"color: {c.error.name()};" if m.overdue else "")
+        _set_style(self.deadline, f"color: {c.error.name()};" if m.overdue else "")
         self.hos.setText(f"Driving time: {m.hos}")
-        self.hos.setStyleSheet(f"color: {c.warn.name()};" if m.hos_urgent else "")
+        _set_style(self.hos, f"color: {c.warn.name()};" if m.hos_urgent else "")
         self.last_job.setText(m.last_job or "No finished job yet.")
 
     def add_notification(self, title: str, text: str) -> None:

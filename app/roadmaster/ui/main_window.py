@@ -266,6 +266,8 @@ class MainWindow(QMainWindow):
 
     def _report_visibility(self) -> None:
         self.controller.set_view_active("dashboard", self.dashboard_visible())
+        if self.route_view_loaded():
+            self.route_view.sync_active()  # a minimised window's map does no work
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

@@ -116,10 +116,23 @@ class RouteView(QWidget):
 
     # --- visibility --------------------------------------------------------------------
 
+    def seen(self) -> bool:
+        """Shown in a window that is not minimised (a view built into a window
+        started minimised is "visible" to Qt, but nobody can see it)."""
+        return self.isVisible() and not self.window().isMinimized()
+
+    def sync_active(self) -> None:
+        """Tell the controller whether the map is seen (also called by the main
+        window when it is minimised or restored)."""
+        active = self.seen()
+        if active != self.controller.is_view_active("route"):
+            self.controller.set_view_active("route", active)
+            if active:
+                self.refresh_trails()
+
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
-        self.controller.set_view_active("route", True)
-        self.refresh_trails()
+        self.sync_active()
 
     def hideEvent(self, event: QHideEvent) -> None:  # noqa: N802 - Qt override
         super().hideEvent(event)
@@ -174,7 +187,7 @@ class RouteView(QWidget):
     def show_position(self, reading: Reading) -> None:
         """A new reading while visible: move the truck, its heading and the view."""
         frame = reading.frame
-        if frame is None or not self.isVisible():
+        if frame is None or not self.seen():
             return
         self.refresh_trails()
         t = frame.truck

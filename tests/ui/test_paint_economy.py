@@ -1,0 +1,146 @@
+"""The dashboard paints only what changed: real widgets, paints counted.
+
+Pending paints are flushed with ``processEvents`` (an ``update()`` is a posted
+event), so a count after it is final: no waiting on a clock."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QApplication
+
+from roadmaster.ui import present
+from roadmaster.ui.dashboard import DashboardView
+from roadmaster.ui.gauges import DialGauge
+from roadmaster.units import UnitSystem
+from tests.ui.frames import KMH, reading
+
+
+def _flush() -> None:
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+
+
+def _model(**overrides):
+    return present.dashboard_model(reading(**overrides), UnitSystem.METRIC)
+
+
+def _shown_dashboard(qtbot) -> DashboardView:
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.resize(1000, 650)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_model(_model())
+    qtbot.waitUntil(lambda: not view.speed.easing() and not view.rpm.easing(), timeout=5000)
+    _flush()
+    return view
+
+
+def test_an_unchanged_reading_paints_nothing(qtbot):
+    view = _shown_dashboard(qtbot)
+    before = view.paint_count()
+    for _ in range(10):
+        view.show_model(_model())  # the same reading again and again
+        _flush()
+    # 72.02 km/h still shows "72" and moves the needle by a fraction of a pixel
+    view.show_model(_model(**{"truck_f.speed": 72.02 * KMH}))
+    _flush()
+    assert view.paint_count() == before
+
+
+def test_a_small_step_of_the_needle_is_one_paint_and_no_animation(qtbot):
+    view = _shown_dashboard(qtbot)
+    speed = view.speed
+    before = speed.paint_count
+    view.show_model(_model(**{"truck_f.speed": 74 * KMH}))  # a 10 Hz step while accelerating
+    assert not speed.easing()
+    _flush()
+    assert speed.paint_count == before + 1
+    assert speed.value_text == "74" and speed.shown == speed.value
+
+
+def test_the_rpm_number_shows_whole_tens(qtbot):
+    view = _shown_dashboard(qtbot)
+    view.show_model(_model(**{"truck_f.engineRpm": 1353.0}))
+    assert view.rpm.value_text == "1350"
+    view.show_model(_model(**{"truck_f.engineRpm": 1357.0}))
+    assert view.rpm.value_text == "1360"
+
+
+def test_a_dial_is_opaque_in_the_cards_colour(qtbot):
+    dial = DialGauge("Speed")
+    qtbot.addWidget(dial)
+    dial.resize(300, 300)
+    dial.show()
+    qtbot.waitExposed(dial)
+    image = dial.grab().toImage()
+    # the corner, outside the arc, is the card's colour (nothing of the parent shows)
+    assert image.pixelColor(2, 2).name() == dial.colours().panel.name()
+
+
+def test_a_big_jump_eases_once_and_jumps_that_keep_coming_are_drawn_at_once(qtbot):
+    now = [0.0]
+    dial = DialGauge("Speed", clock=lambda: now[0])
+    qtbot.addWidget(dial)
+    dial.resize(300, 300)
+    dial.set_scale(140.0, 20.0)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_reading(80.0, "80", "km/h")  # the first big jump eases
+    assert dial.easing()
+    qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)  # and the timer stops
+    assert dial.shown == dial.value == 80.0
+    _flush()
+    settled = dial.paint_count
+    dial.set_reading(80.0, "80", "km/h")
+    _flush()
+    assert dial.paint_count == settled  # arrived: nothing more to paint
+    now[0] = 0.1  # a fast feed: the next big jump a reading later
+    before = dial.paint_count
+    dial.set_reading(40.0, "40", "km/h")
+    assert not dial.easing() and dial.shown == 40.0
+    _flush()
+    assert dial.paint_count == before + 1
+    now[0] = 5.0  # after a quiet while, a jump eases again
+    dial.set_reading(100.0, "100", "km/h")
+    assert dial.easing()
+
+
+def test_a_window_started_minimised_keeps_the_map_and_dashboard_idle(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from roadmaster.ui.controller import AppController, AppOptions
+    from roadmaster.ui.main_window import MainWindow
+    from tests.ui.frames import EndlessSource
+
+    controller = AppController(AppOptions(source_factory=EndlessSource, data_dir=None))
+    window = MainWindow(
+        controller, qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(window)
+    window.show()
+    window.showMinimized()  # Settings → start minimised
+    qtbot.waitUntil(window.isMinimized, timeout=5000)
+    window.load_route_view()  # built after start-up, into the minimised window
+    _flush()
+    assert not controller.is_view_active("dashboard")
+    assert not controller.is_view_active("route")
+    window.showNormal()  # the player opens it: the map works again
+    qtbot.waitUntil(lambda: controller.is_view_active("route"), timeout=5000)
+
+
+def test_air_pressure_wobbling_by_a_fraction_of_a_psi_repaints_nothing(qtbot):
+    view = _shown_dashboard(qtbot)
+    before = view.paint_count()
+    for psi in (130.1, 130.2, 129.9, 130.05):  # the compressor and the brakes, all day long
+        view.show_model(_model(**{"truck_f.airPressure": psi}))
+        _flush()
+    assert view.air.value_text == "130 psi"
+    assert view.paint_count() == before
+
+
+def test_bars_and_the_damage_panel_are_opaque_in_the_cards_colour(qtbot):
+    view = _shown_dashboard(qtbot)
+    for widget in (view.fuel, view.damage):
+        image = widget.grab().toImage()
+        assert image.pixelColor(1, image.height() - 2).name() == widget.colours().panel.name()
