@@ -379,7 +379,10 @@ class SyncWorker:
         self.clock.wait(seconds, self._wake)
 
     def _close(self) -> None:
-        self._set_state(SyncState.STOPPED if self._stop.is_set() else self.status.state)
+        if self._stop.is_set():
+            self._set_state(SyncState.STOPPED)
+        else:  # drain() ended: keep the reason it ended with
+            self._set_state(self.status.state, self.status.last_error)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -668,9 +671,10 @@ class SyncWorker:
             wait = reply.retry_after_s
             if wait is None:
                 wait = reply.rate.reset_in_s
-            if wait is None:
-                assert self._backoff is not None
-                wait = self._backoff.next_delay()
+            # At least the backoff, growing while 429s go on: a server answering 429
+            # with "Retry-After: 0" (or nonsense) must not be asked again at once.
+            assert self._backoff is not None
+            wait = max(wait or 0.0, self._backoff.next_delay())
             now = self.clock.monotonic()
             self._pacers[bucket].block(wait, now)
             self._note(group.ids, reply.reason)
