@@ -197,7 +197,7 @@ class SyncWorker:
     idle_poll_s: float = 1.0
     #: ``drain(once=True)`` gives up after this many network failures in a row ...
     max_offline_failures: int = 4
-    #: ... or this many server errors with nothing accepted in between ...
+    #: ... or this many server errors in a row with nothing accepted in this run ...
     max_server_failures: int = 8
     #: ... or when the next request could not go before this many seconds have passed.
     once_deadline_s: float = 300.0
@@ -305,7 +305,9 @@ class SyncWorker:
         state = self.status.state
         if self._offline_failures >= self.max_offline_failures:
             return "offline"
-        if self._server_failures >= self.max_server_failures:
+        if self._server_failures >= self.max_server_failures and not self._accepted:
+            # Nothing was accepted: the server fails everything.  (When it accepts
+            # others, a failing request is parked after PARK_AFTER tries instead.)
             return "server_error"
         if self.clock.monotonic() + delay > deadline:
             if state is SyncState.OFFLINE:
