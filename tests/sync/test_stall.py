@@ -142,7 +142,7 @@ def test_sync_once_tells_a_server_error_from_the_network(
     code = sync_once(data, proxy.url, server.key, monkeypatch, "--deadline", "1")
     out = capsys.readouterr()
     assert code == 4, out
-    assert "1 rows left: the server answered with errors, the network is fine" in out.out
+    assert "1 row left: the server answered with errors, the network is fine" in out.out
     assert "Failed to complete job" in out.out
     assert "Can't reach" not in out.out + out.err
     assert server.count(t.telemetry) == 15
@@ -156,7 +156,7 @@ def test_sync_once_tells_a_server_error_from_the_network(
     proxy.fault = None
     proxy.start()
     assert sync_once(data, proxy.url, server.key, monkeypatch) == 0
-    assert "Sent 1 rows" in capsys.readouterr().out
+    assert "Sent 1 row " in capsys.readouterr().out
 
 
 def test_sync_once_exits_5_on_refused_rows_and_retry_dead_sends_them(

@@ -164,7 +164,8 @@ def _progress(text: str) -> None:
 
 def _summary(url: str, stats: SyncStats, pending: int, parked: str | None) -> int:
     """Print what was sent and what is left and why; the exit status for it."""
-    print(f"Sent {stats.rows_sent:,} rows to {url} in {stats.requests:,} requests.")
+    sent = "1 row" if stats.rows_sent == 1 else f"{stats.rows_sent:,} rows"
+    print(f"Sent {sent} to {url} in {stats.requests:,} requests.")
     code = EXIT_OK
     if pending:
         detail = stats.stopped_detail or "no details"
@@ -186,7 +187,8 @@ def _summary(url: str, stats: SyncStats, pending: int, parked: str | None) -> in
                 EXIT_RATE_LIMITED,
             ),
         )
-        print(f"{pending:,} rows left: {why}. They stay queued: run `roadmaster sync` again.")
+        rows = "1 row" if pending == 1 else f"{pending:,} rows"
+        print(f"{rows} left: {why}. They stay queued: run `roadmaster sync` again.")
     if parked:
         print(
             f"{parked}. Parked: `roadmaster sync --retry-dead` queues them again (parked "

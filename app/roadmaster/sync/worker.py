@@ -78,6 +78,10 @@ log = logging.getLogger(__name__)
 
 STATUS_SETTING: Final = "sync_status"
 PARKED_RETRY_SETTING: Final = "sync_parked_retry_at"
+#: When the server last accepted a request (saved at most once a minute): a later
+#: run that has only a failing row left still knows the server works.
+ACCEPTED_SETTING: Final = "sync_last_accepted_at"
+ACCEPTED_RECENTLY: Final = timedelta(days=1)
 #: A request is set aside (the rest goes on) after this many server errors in a row.
 SET_ASIDE_AFTER: Final = 2
 #: ... and parked after this many tries, if other requests were accepted meanwhile.
@@ -223,7 +227,8 @@ class SyncWorker:
     _server_failures: int = 0  # in a row, with nothing accepted in between
     _group_failures: dict[int, int] = field(default_factory=dict)  # head id → in a row
     _tries: dict[int, int] = field(default_factory=dict)  # row id → attempts so far
-    _accepted: bool = False  # a request was accepted in this run
+    _accepted: bool = False  # a request was accepted in this run, or within a day before
+    _accepted_saved_at: float | None = None
     _parked_check_at: float | None = None
     _backoff: Backoff | None = None
     _pacers: dict[str, Pacer] = field(default_factory=dict)
@@ -472,6 +477,9 @@ class SyncWorker:
         if not self._claim_loaded:
             self._claim_loaded = True
             self._update_parked()
+            last = self._read_time_setting(ACCEPTED_SETTING)
+            if last is not None and self.clock.wall() - last < ACCEPTED_RECENTLY:
+                self._accepted = True
             ob.prune_done(conn, before=self.clock.wall() - timedelta(days=DONE_KEPT_DAYS))
             # Rows a crash left claimed: resent first, grouped as before (see module doc).
             self._claim = ob.claimed_rows(conn)
@@ -490,14 +498,7 @@ class SyncWorker:
         self._parked_check_at = now + 3600.0
         conn = self._db()
         wall = self.clock.wall()
-        with conn.begin():
-            last = conn.execute(
-                sa.select(settings.c.value).where(settings.c.key == PARKED_RETRY_SETTING)
-            ).scalar_one_or_none()
-        try:
-            last_at = datetime.fromisoformat(str(last)) if last is not None else None
-        except ValueError:
-            last_at = None
+        last_at = self._read_time_setting(PARKED_RETRY_SETTING)
         if last_at is not None and wall - last_at < PARKED_RETRY_EVERY:
             return
         count = ob.retry_parked(conn)
@@ -505,6 +506,17 @@ class SyncWorker:
             log.info("%d parked rows queued again (their daily retry)", count)
             self._update_parked()
         self._save_setting(PARKED_RETRY_SETTING, wall.isoformat())
+
+    def _read_time_setting(self, key: str) -> datetime | None:
+        conn = self._db()
+        with conn.begin():
+            value = conn.execute(
+                sa.select(settings.c.value).where(settings.c.key == key)
+            ).scalar_one_or_none()
+        try:
+            return datetime.fromisoformat(str(value)) if value is not None else None
+        except ValueError:
+            return None
 
     def _update_parked(self) -> None:
         with self._db().begin():
@@ -709,7 +721,8 @@ class SyncWorker:
             self._dead(group.rows, ob.parked_reason(reason, tries))
             self._set_state(SyncState.SERVER_ERROR, reason)
             return 0.0
-        if in_a_row < SET_ASIDE_AFTER:
+        if in_a_row < SET_ASIDE_AFTER and tries < SET_ASIDE_AFTER:
+            # (A request set aside before goes straight back aside.)
             self._failed(reason, group.ids, server=True)
             return self._resume_at - self.clock.monotonic()
         # Set aside: back to ready, due later; the rest of the claim goes on at once.
@@ -749,6 +762,10 @@ class SyncWorker:
         self._offline_failures = 0
         self._server_failures = 0
         self._accepted = True
+        now = self.clock.monotonic()
+        if self._accepted_saved_at is None or now - self._accepted_saved_at >= 60.0:
+            self._accepted_saved_at = now
+            self._save_setting(ACCEPTED_SETTING, self.clock.wall().isoformat())
         self._group_failures.pop(group.rows[0].id, None)
         if group.kind == "job_start":
             row = group.rows[0]
@@ -789,7 +806,10 @@ class SyncWorker:
         ob.mark_dead(self._db(), ids, reason=reason)
         self._forget(ids)
         self.stats.rows_dead += len(ids)
-        log.warning("outbox rows %s refused for good: %s", _id_text(ids), reason)
+        if ob.PARKED_MARK in reason:
+            log.warning("outbox rows %s parked: %s", _id_text(ids), reason)
+        else:
+            log.warning("outbox rows %s refused for good: %s", _id_text(ids), reason)
         self._update_parked()
 
     def _note(self, ids: list[int], error: str) -> None:
