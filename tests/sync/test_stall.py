@@ -256,3 +256,54 @@ def test_many_sync_requests_read_the_keyring_once(
     assert stats.rows_sent == n and len(server.requests) >= n
     assert locked_keyring.reads == 1
     assert caplog.text.count("could not read cloud-api-key") <= 1
+
+
+def test_a_row_set_aside_does_not_delay_live_samples(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server
+) -> None:
+    """The running app: while the only row left waits (set aside for many seconds),
+    a new sample still reaches the server within the 2-second budget."""
+    import time
+
+    from roadmaster.sync.worker import RealClock
+
+    record_drive(store, clock, jobs=1, samples_per_job=3, free=0)
+    with store.engine.connect() as conn:  # it has failed a few times already
+        conn.exec_driver_sql("UPDATE outbox SET attempts = 4 WHERE kind = 'job_complete'")
+        conn.commit()
+    proxy.fault = fail_completions  # type: ignore[assignment]
+    proxy.start()
+    worker, _ = make_worker(store, proxy.url, server.key, RealClock())  # type: ignore[arg-type]
+    worker.start()
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "/api/jobs/complete" not in proxy.seen:
+            time.sleep(0.02)
+        assert server.count(t.telemetry) == 3
+        store.apply([make_sample(99.0, None)])  # no wake(): the idle poll finds it
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline and server.count(t.telemetry) == 3:
+            time.sleep(0.02)
+        assert server.count(t.telemetry) == 4
+    finally:
+        assert worker.stop(2.0)
+        worker.engine.dispose()
+
+
+def test_a_later_run_parks_a_row_that_alone_keeps_failing(
+    store: Store, clock: FakeClock, proxy: Proxy, server: Server
+) -> None:
+    """`sync --once` run again when only the failing row is left: the server accepted
+    the rest in the run before, so this run parks it rather than retrying it for ever."""
+    record_drive(store, clock, jobs=1, samples_per_job=5)
+    proxy.plain = True
+    proxy.fault = fail_completions  # type: ignore[assignment]
+    proxy.start()
+    wclock = WorkerClock()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock, once_deadline_s=3)
+    assert worker.drain(once=True).stopped_because == "server_error"
+    assert server.count(t.telemetry) == 10
+    worker, _ = make_worker(store, proxy.url, server.key, wclock)
+    stats = worker.drain(once=True)
+    assert stats.stopped_because is None and stats.rows_dead == 1
+    assert proxy.seen.count("/api/jobs/complete") == PARK_AFTER

@@ -230,6 +230,7 @@ class SyncWorker:
     _accepted: bool = False  # a request was accepted in this run, or within a day before
     _accepted_saved_at: float | None = None
     _parked_check_at: float | None = None
+    _waiting_set_aside: bool = False  # the last _step waits only for rows set aside
     _backoff: Backoff | None = None
     _pacers: dict[str, Pacer] = field(default_factory=dict)
     _flush_deadline: float | None = None
@@ -340,6 +341,7 @@ class SyncWorker:
         try:
             while True:
                 waiting_for_rows = False
+                self._waiting_set_aside = False
                 try:
                     delay = self._step()
                 except _BlockedError:
@@ -349,6 +351,11 @@ class SyncWorker:
                     break
                 if delay is None:
                     delay = self.idle_poll_s
+                    waiting_for_rows = True
+                elif self._waiting_set_aside:
+                    # Nothing to send but rows set aside for later: new rows must not
+                    # wait for those (live samples reach the server within 2 s).
+                    delay = min(delay, self.idle_poll_s)
                     waiting_for_rows = True
                 if self._flush_deadline is not None and self._stop.is_set():
                     delay = min(delay, max(0.0, self._flush_deadline - self.clock.monotonic()))
@@ -440,6 +447,7 @@ class SyncWorker:
             if not self._claim:
                 later = self._set_aside_due()
                 if later is not None:
+                    self._waiting_set_aside = True
                     return later
                 self._set_state(SyncState.IDLE, self.status.last_error)
                 return None
