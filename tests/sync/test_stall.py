@@ -104,7 +104,8 @@ def test_a_failing_job_start_holds_only_its_own_job(
 
     proxy.fault = fault  # type: ignore[assignment]
     proxy.start()
-    worker, _ = make_worker(store, proxy.url, server.key, WorkerClock())
+    wclock = WorkerClock()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock)
     worker.drain(once=True)
     assert server.count(t.jobs) == 2
     assert server.count(t.jobs, t.jobs.c.completed_at.is_not(None)) == 2
@@ -114,6 +115,17 @@ def test_a_failing_job_start_holds_only_its_own_job(
     assert sorted({d.kind for d in dead}) == ["job_complete", "job_start", "telemetry"]
     assert len(dead) == 22
     assert len(server.positions()) == n - 20
+    with store.engine.connect() as conn:
+        assert ob.dead_summary(conn) == (
+            "1 delivery, 1 job start and 20 samples not accepted by the server: Failed to start job"
+        )
+    # Fixed a day later: the start comes back on its own, and its job with it.
+    proxy.fault = None
+    wclock.mono += timedelta(days=1, minutes=1).total_seconds()
+    worker, _ = make_worker(store, proxy.url, server.key, wclock)
+    worker.drain(once=True)
+    assert server.count(t.jobs, t.jobs.c.completed_at.is_not(None)) == 3
+    assert sorted(server.positions()) == [float(i) for i in range(n)]
 
 
 # --- `roadmaster sync --once` as a user runs it -------------------------------------------

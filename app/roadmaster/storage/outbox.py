@@ -447,7 +447,7 @@ def retry_parked(conn: Connection) -> int:
     with conn.begin():
         result = conn.execute(
             outbox.update()
-            .where(outbox.c.state == "dead", outbox.c.last_error.contains(f"({PARKED_MARK} "))
+            .where(outbox.c.state == "dead", outbox.c.last_error.contains(PARKED_MARK))
             .values(state="ready", attempts=0, next_attempt_at=None)
         )
     return int(result.rowcount)
@@ -467,10 +467,12 @@ def dead_summary(source: Engine | Connection) -> str | None:
         )
         if not counts:
             return None
+        # The server's words: a row parked because its job's start was ("not sent:
+        # ...") says nothing of its own.
         newest = conn.execute(
             sa.select(outbox.c.last_error)
             .where(outbox.c.state == "dead")
-            .order_by(outbox.c.id.desc())
+            .order_by(outbox.c.last_error.startswith("not sent:"), outbox.c.id.desc())
             .limit(1)
         ).scalar_one_or_none()
         parts = []
@@ -479,7 +481,7 @@ def dead_summary(source: Engine | Connection) -> str | None:
             if n:
                 one, many = _NOUNS[kind]
                 parts.append(f"{n:,} {one if n == 1 else many}")
-        what = " and ".join(parts) if len(parts) <= 2 else ", ".join(parts)
+        what = parts[-1] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
         return f"{what} not accepted by the server: {server_words(newest or '')}"
 
     if isinstance(source, Engine):
@@ -497,15 +499,15 @@ def server_words(reason: str) -> str:
     return _PARKED_SUFFIX.sub("", _STATUS_PREFIX.sub("", reason)) or "no reason given"
 
 
-def job_start_state(conn: Connection, job_id: int) -> str | None:
-    """The state of a job's start row (None: the job has no start row)."""
+def job_start_state(conn: Connection, job_id: int) -> tuple[str | None, str | None]:
+    """The state of a job's start row and its last error (None: no start row)."""
     row = conn.execute(
-        sa.select(outbox.c.state)
+        sa.select(outbox.c.state, outbox.c.last_error)
         .where(outbox.c.job_id == job_id, outbox.c.kind == "job_start")
         .order_by(outbox.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else str(row[0])
+    return (None, None) if row is None else (str(row[0]), row[1])
 
 
 def dead_rows(source: Engine | Connection, *, limit: int = 20) -> list[DeadRow]:

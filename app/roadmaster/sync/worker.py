@@ -31,7 +31,10 @@ rows behind it go on — except a job's samples and end, which wait for the job'
 start.  After :data:`PARK_AFTER` tries, if other requests were accepted meanwhile
 (so the server works, this one request does not), its rows are parked (``dead``)
 with the server's words; parked rows are queued again once a day, or by
-``roadmaster sync --retry-dead``.
+``roadmaster sync --retry-dead``.  A request set aside goes back to ready rather
+than staying claimed, so its rows may be grouped differently when tried again: a
+server that answered 5xx *after* storing a batch could then store some of its
+samples twice (a 5xx normally means nothing was stored).
 """
 
 from __future__ import annotations
@@ -575,7 +578,10 @@ class SyncWorker:
     def _unmapped_reason(self, row: OutboxRow) -> str:
         assert row.job_id is not None
         with self._db().begin():
-            state = ob.job_start_state(self._db(), row.job_id)
+            state, error = ob.job_start_state(self._db(), row.job_id)
+        if state == "dead" and error is not None and ob.PARKED_MARK in error:
+            # Parked with its start, and queued again with it (the daily retry).
+            return f"not sent: this job's start was {ob.PARKED_MARK} server errors"
         if state == "dead":
             return "not sent: the server refused this job's start (see its job_start row)"
         return f"not sent: the job's start was never acknowledged (start row: {state or 'none'})"
@@ -723,6 +729,11 @@ class SyncWorker:
         for row in group.rows:
             self._tries[row.id] = self._tries.get(row.id, row.attempts) + 1
             tries = max(tries, self._tries[row.id])
+        if tries >= PARK_AFTER and self._accepted and group.batch and len(group.rows) > 1:
+            # Park only the culprits: send the batch's samples one by one.
+            self._single_ids.update(group.ids)
+            self._failed(reason, group.ids, server=True)
+            return self._resume_at - self.clock.monotonic()
         if tries >= PARK_AFTER and self._accepted:
             self.stats.failures += 1
             self._group_failures.pop(head, None)
