@@ -15,6 +15,8 @@ A secret never appears in a message or a log line; :func:`redact` gives the
 from __future__ import annotations
 
 import logging
+import re
+import threading
 from typing import Final
 
 import keyring
@@ -40,6 +42,15 @@ _INSECURE_MODULES: Final = (
 )
 
 
+#: An API key, whole or cut short, in any case (``rm_`` and the hex run after it), and
+#: any run of 16+ hex digits (the tail of a key whose prefix was cut off).
+_KEYLIKE: Final = re.compile(r"rm_[0-9a-f]*|[0-9a-f]{16,}", re.IGNORECASE)
+
+_lock = threading.Lock()
+_generation = 0  # bumped by every set/delete: readers re-read only then
+_read_problem: dict[str, str | None] = {}  # the last read outcome per secret, for logging
+
+
 class KeyringError(UserError):
     """The OS keyring could not be read or written."""
 
@@ -49,6 +60,25 @@ def redact(secret: str | None) -> str:
     if not secret:
         return "(none)"
     return f"{secret[:4]}…"
+
+
+def redact_text(text: str) -> str:
+    """``text`` with anything that looks like an API key (or a piece of one) replaced:
+    for reasons taken from a server's answer, which may echo the key cut short or in
+    another case."""
+    return _KEYLIKE.sub(lambda m: "rm_…" if m.group(0)[:3].lower() == "rm_" else "…", text)
+
+
+def generation() -> int:
+    """A number that changes whenever this process stores or deletes a secret: a
+    cached secret needs reading again only when it differs."""
+    return _generation
+
+
+def _bump() -> None:
+    global _generation
+    with _lock:
+        _generation += 1
 
 
 def _backend_name(backend: KeyringBackend) -> str:
@@ -88,13 +118,30 @@ def keyring_status(name: str = CLOUD_API_KEY) -> tuple[bool, str]:
 
 
 def get_secret(name: str) -> str | None:
-    """The stored secret called ``name`` (None if there is none or no usable keyring)."""
+    """The stored secret called ``name`` (None if there is none or no usable keyring).
+    A failure is logged when it starts (and the recovery when it ends), not on every
+    read: a caller polling the keyring must not flood the log."""
     try:
-        return keyring.get_password(SERVICE, name)
+        value = keyring.get_password(SERVICE, name)
     except keyring.errors.KeyringError as exc:
         # The exception text may come from the backend: log its type only.
-        log.warning("could not read %s from the OS keyring (%s)", name, type(exc).__name__)
+        problem = type(exc).__name__
+        if _note_read(name, problem):
+            log.warning("could not read %s from the OS keyring (%s)", name, problem)
         return None
+    if _note_read(name, None):
+        log.info("%s can be read from the OS keyring again", name)
+    return value
+
+
+def _note_read(name: str, problem: str | None) -> bool:
+    """Record the outcome of a read; True when it differs from the previous one (a
+    first successful read is no change worth a line)."""
+    with _lock:
+        first = name not in _read_problem
+        before = _read_problem.get(name)
+        _read_problem[name] = problem
+    return before != problem and not (first and problem is None)
 
 
 def set_secret(name: str, value: str) -> None:
@@ -103,6 +150,7 @@ def set_secret(name: str, value: str) -> None:
     secure, message = keyring_status(name)
     if not secure:
         raise KeyringError(message)
+    _bump()
     try:
         keyring.set_password(SERVICE, name, value)
     except keyring.errors.KeyringError as exc:
@@ -115,6 +163,7 @@ def set_secret(name: str, value: str) -> None:
 
 def delete_secret(name: str) -> bool:
     """Remove the secret called ``name``; False if there was none."""
+    _bump()
     try:
         keyring.delete_password(SERVICE, name)
     except keyring.errors.PasswordDeleteError:

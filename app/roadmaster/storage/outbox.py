@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import re
 import uuid
 import weakref
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
 import sqlalchemy as sa
@@ -219,29 +220,51 @@ def requeue_in_flight(conn: Connection) -> int:
     return int(result.rowcount)
 
 
-def claim_batch(conn: Connection, *, now: datetime, limit: int) -> list[OutboxRow]:
-    """Claim up to ``limit`` ready rows in global order and mark them in flight.
+def _due(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(outbox.c.next_attempt_at.is_(None), outbox.c.next_attempt_at <= now)
 
-    The claim stops at the first row whose ``next_attempt_at`` lies after ``now``
-    rather than skipping it: skipping would send later rows of the same job before
-    it (see :func:`next_attempt_due`)."""
-    stmt = (
-        sa.select(*_CLAIM_COLUMNS)
-        .select_from(outbox.outerjoin(jobs, jobs.c.id == outbox.c.job_id))
-        .where(outbox.c.state == "ready")
-        .order_by(outbox.c.id)
-        .limit(limit)
-    )
-    rows: list[OutboxRow] = []
+
+def claim_batch(conn: Connection, *, now: datetime, limit: int) -> list[OutboxRow]:
+    """Claim up to ``limit`` ready rows that are due, in global order, and mark them
+    in flight.
+
+    Rows are scheduled independently except where one depends on another: a row set
+    aside until later (``next_attempt_at`` after ``now``) is skipped and the rows
+    behind it go on, but a job's samples and end wait while the job's start is set
+    aside (they need the id the server gives it).  Nothing waits on a completion.
+    A start that is due is claimed with, and ahead of, its dependants (it has the
+    lower id)."""
     # Read, then write in a transaction of its own that starts with the write: a
     # deferred SQLite transaction that reads first cannot take the write lock once the
     # capture thread has committed meanwhile (SQLITE_BUSY without waiting).  Only one
     # worker claims per data directory, so nothing changes the rows in between.
     with conn.begin():
-        for r in conn.execute(stmt):
-            if r.next_attempt_at is not None and r.next_attempt_at > now:
-                break
-            rows.append(_row(r))
+        # Jobs whose start is set aside (or still claimed): few, found in one pass
+        # over the ready rows, so the claim itself stays the plain ordered scan.
+        held = conn.execute(
+            sa.select(outbox.c.job_id).where(
+                outbox.c.state.in_(("ready", "in_flight")),
+                outbox.c.kind == "job_start",
+                sa.or_(outbox.c.state == "in_flight", outbox.c.next_attempt_at > now),
+            )
+        ).scalars()
+        held_jobs = [j for j in held if j is not None]
+        where = [outbox.c.state == "ready", _due(now)]
+        if held_jobs:
+            waits_for_start = sa.and_(
+                outbox.c.job_id.in_(held_jobs),
+                outbox.c.kind != "job_start",
+                jobs.c.server_id.is_(None),
+            )
+            where.append(sa.not_(waits_for_start))
+        stmt = (
+            sa.select(*_CLAIM_COLUMNS)
+            .select_from(outbox.outerjoin(jobs, jobs.c.id == outbox.c.job_id))
+            .where(*where)
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        rows = [_row(r) for r in conn.execute(stmt)]
     if rows:
         with conn.begin():
             conn.execute(
@@ -253,14 +276,21 @@ def claim_batch(conn: Connection, *, now: datetime, limit: int) -> list[OutboxRo
 
 
 def next_attempt_due(conn: Connection) -> datetime | None:
-    """When the head of the ready queue may be tried (None: now, or nothing ready)."""
-    row = conn.execute(
-        sa.select(outbox.c.next_attempt_at)
-        .where(outbox.c.state == "ready")
-        .order_by(outbox.c.id)
-        .limit(1)
-    ).first()
-    return None if row is None else row[0]
+    """When the earliest row set aside until later may be tried (None: nothing ready
+    is set aside)."""
+    value = conn.execute(
+        sa.select(sa.func.min(outbox.c.next_attempt_at)).where(
+            outbox.c.state == "ready", outbox.c.next_attempt_at.is_not(None)
+        )
+    ).scalar_one_or_none()
+    return None if value is None else _utc(value)
+
+
+def _utc(value: Any) -> datetime:
+    # Defensive: min() keeps the column's type, but a driver may hand back text.
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)).replace(tzinfo=UTC)
 
 
 def _ids(ids: Sequence[int]) -> list[int]:
@@ -396,15 +426,89 @@ def retry_dead(conn: Connection) -> int:
     return int(result.rowcount)
 
 
-def job_start_state(conn: Connection, job_id: int) -> str | None:
-    """The state of a job's start row (None: the job has no start row)."""
+#: Ends the reason of a row parked after repeated server errors (not refused as
+#: invalid): such rows are tried again on their own once a day.
+PARKED_MARK: Final = "parked after"
+_NOUNS: Final = {
+    "job_complete": ("delivery", "deliveries"),
+    "job_start": ("job start", "job starts"),
+    "job_cancel": ("cancellation", "cancellations"),
+    "telemetry": ("sample", "samples"),
+}
+
+
+def parked_reason(reason: str, attempts: int) -> str:
+    """The reason stored for a row parked after ``attempts`` server errors."""
+    return f"{reason} ({PARKED_MARK} {attempts} tries)"
+
+
+def retry_parked(conn: Connection) -> int:
+    """Queue the rows parked after server errors again (not those refused as invalid:
+    they need a fix first); returns how many."""
+    with conn.begin():
+        result = conn.execute(
+            outbox.update()
+            .where(outbox.c.state == "dead", outbox.c.last_error.contains(PARKED_MARK))
+            .values(state="ready", attempts=0, next_attempt_at=None)
+        )
+    return int(result.rowcount)
+
+
+def dead_summary(source: Engine | Connection) -> str | None:
+    """One line about the parked rows for a person, e.g. "1 delivery not accepted by
+    the server: Failed to complete job" (the newest reason); None when there are none."""
+
+    def build(conn: Connection) -> str | None:
+        counts: dict[str, int] = dict(
+            conn.execute(
+                sa.select(outbox.c.kind, sa.func.count())
+                .where(outbox.c.state == "dead")
+                .group_by(outbox.c.kind)
+            ).all()
+        )
+        if not counts:
+            return None
+        # The server's words: a row parked because its job's start was ("not sent:
+        # ...") says nothing of its own.
+        newest = conn.execute(
+            sa.select(outbox.c.last_error)
+            .where(outbox.c.state == "dead")
+            .order_by(outbox.c.last_error.startswith("not sent:"), outbox.c.id.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        parts = []
+        for kind in ("job_complete", "job_start", "job_cancel", "telemetry"):
+            n = int(counts.get(kind, 0))
+            if n:
+                one, many = _NOUNS[kind]
+                parts.append(f"{n:,} {one if n == 1 else many}")
+        what = parts[-1] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+        return f"{what} not accepted by the server: {server_words(newest or '')}"
+
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            return build(conn)
+    return build(source)
+
+
+_STATUS_PREFIX: Final = re.compile(r"^HTTP \d{3}: ")
+_PARKED_SUFFIX: Final = re.compile(r" \(" + PARKED_MARK + r" \d+ tries\)$")
+
+
+def server_words(reason: str) -> str:
+    """A stored reason without the status prefix and the parking note."""
+    return _PARKED_SUFFIX.sub("", _STATUS_PREFIX.sub("", reason)) or "no reason given"
+
+
+def job_start_state(conn: Connection, job_id: int) -> tuple[str | None, str | None]:
+    """The state of a job's start row and its last error (None: no start row)."""
     row = conn.execute(
-        sa.select(outbox.c.state)
+        sa.select(outbox.c.state, outbox.c.last_error)
         .where(outbox.c.job_id == job_id, outbox.c.kind == "job_start")
         .order_by(outbox.c.id.desc())
         .limit(1)
     ).first()
-    return None if row is None else str(row[0])
+    return (None, None) if row is None else (str(row[0]), row[1])
 
 
 def dead_rows(source: Engine | Connection, *, limit: int = 20) -> list[DeadRow]:

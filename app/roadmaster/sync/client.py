@@ -14,7 +14,9 @@ import email.utils
 import enum
 import json
 import logging
+import math
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -23,7 +25,7 @@ from typing import Any, Final
 import httpx
 import pydantic
 
-from roadmaster.secrets import redact
+from roadmaster.secrets import redact, redact_text
 from roadmaster.sync import contract
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.pacing import RateInfo
@@ -37,6 +39,12 @@ JOB_COMPLETE: Final = "/api/jobs/complete"
 JOB_CANCEL: Final = "/api/jobs/cancel"
 HEALTH: Final = "/api/health"
 _REASON_MAX: Final = 500
+#: The largest answer read: the contract's answers are a few hundred bytes.
+MAX_ANSWER_BYTES: Final = 1 << 20
+#: The longest a request may take in all, its answer included.
+REQUEST_DEADLINE_S: Final = 60.0
+#: The longest wait a server may ask for (Retry-After, rate-limit resets).
+MAX_WAIT_S: Final = 3600.0
 
 
 class Outcome(enum.Enum):
@@ -91,13 +99,18 @@ def _app_version() -> str:
 
 
 def _float_header(headers: httpx.Headers, name: str) -> float | None:
+    """A finite number, or None (absent, garbage, nan); ±inf become ±1e12, so the
+    callers' clamps apply and ``int()`` never overflows."""
     value = headers.get(name)
     if value is None:
         return None
     try:
-        return float(value.strip())
+        number = float(value.strip())
     except ValueError:
         return None
+    if math.isnan(number):
+        return None
+    return max(-1e12, min(1e12, number))
 
 
 def parse_rate(headers: httpx.Headers, wall_s: float) -> RateInfo:
@@ -111,7 +124,7 @@ def parse_rate(headers: httpx.Headers, wall_s: float) -> RateInfo:
             reset = reset / 1000.0 - wall_s
         elif reset > 1e9:
             reset = reset - wall_s
-        reset = max(0.0, reset)
+        reset = min(MAX_WAIT_S, max(0.0, reset))
     return RateInfo(
         limit=None if limit is None else int(limit),
         remaining=None if remaining is None else max(0, int(remaining)),
@@ -120,19 +133,20 @@ def parse_rate(headers: httpx.Headers, wall_s: float) -> RateInfo:
 
 
 def parse_retry_after(headers: httpx.Headers, wall_s: float) -> float | None:
-    """``Retry-After`` in seconds (delta-seconds or an HTTP date)."""
+    """``Retry-After`` in seconds (delta-seconds or an HTTP date).
+    Clamped to [0, :data:`MAX_WAIT_S`]: a huge or infinite value must neither crash
+    the worker nor stop sync for days."""
     value = headers.get("Retry-After")
     if value is None:
         return None
-    try:
-        return max(0.0, float(value.strip()))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - wall_s)
+    seconds = _float_header(headers, "Retry-After")
+    if seconds is None:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+            seconds = when.timestamp() - wall_s
+        except (TypeError, ValueError, OverflowError):
+            return None
+    return min(MAX_WAIT_S, max(0.0, seconds))
 
 
 def _classify(status: int, path: str) -> Outcome:
@@ -169,10 +183,14 @@ class CloudClient:
         base_url: str,
         *,
         timeout_s: float = 15.0,
+        deadline_s: float = REQUEST_DEADLINE_S,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
         transport: httpx.BaseTransport | None = None,
         wall: Callable[[], float] = time.time,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.deadline_s = deadline_s
+        self.max_answer_bytes = max_answer_bytes
         self._wall = wall
         self._http = httpx.Client(
             base_url=self.base_url,
@@ -189,13 +207,14 @@ class CloudClient:
         """The server's extensions; the plain contract when it has no health endpoint
         (the hosted service).  Raises :class:`OfflineError`."""
         try:
-            response = self._http.get(HEALTH)
+            with self._http.stream("GET", HEALTH) as response:
+                raw, cut = self._read_capped(response, time.monotonic())
         except httpx.HTTPError as exc:
-            raise _offline(exc) from None
-        if response.status_code != 200:
+            raise _offline(exc, self.base_url) from None
+        if response.status_code != 200 or cut is not None:
             return PLAIN
         try:
-            health = contract.Health.model_validate_json(response.content)
+            health = contract.Health.model_validate_json(raw)
         except pydantic.ValidationError:
             return PLAIN
         return ServerInfo(frozenset(health.features), health.version, health.max_batch_samples)
@@ -207,38 +226,132 @@ class CloudClient:
         key: ApiKey,
         *,
         idempotency_key: str | None = None,
+        expect_accepted: int | None = None,
     ) -> Reply:
-        """POST ``body`` plus ``api_key``; raises :class:`OfflineError` when no answer came."""
+        """POST ``body`` plus ``api_key``; raises :class:`OfflineError` when no answer came.
+
+        A 2xx counts as :attr:`Outcome.OK` only when its body has the contract's shape
+        for ``path`` (``expect_accepted``: the batch's sample count); anything else —
+        a login page, ``{"success": false}``, a job without an id — is a server error
+        with the server's words, so the rows stay queued.  The answer is read up to
+        :data:`MAX_ANSWER_BYTES` and for at most ``deadline_s`` in all."""
         secret = key.reveal()
         headers = {"Content-Type": "application/json"}
         if idempotency_key is not None:
             headers[contract.IDEMPOTENCY_HEADER] = idempotency_key
         content = json.dumps({"api_key": secret, **body}, separators=(",", ":"))
+        started = time.monotonic()
         try:
-            response = self._http.post(path, content=content, headers=headers)
+            with self._http.stream("POST", path, content=content, headers=headers) as response:
+                raw, cut = self._read_capped(response, started)
         except httpx.HTTPError as exc:
-            raise _offline(exc) from None
+            raise _offline(exc, self.base_url) from None
         wall = self._wall()
-        try:
-            parsed: Any = response.json()
-        except ValueError:
-            parsed = None
         status = response.status_code
-        reason = _reason(status, parsed, response.text[:200]).replace(secret, redact(secret))
+        parsed: Any = None
+        if cut is None:
+            try:
+                parsed = json.loads(raw)
+            except ValueError:
+                parsed = None
+        outcome = _classify(status, path)
+        text = _decode(raw)
+        if cut is not None:
+            outcome, reason = Outcome.SERVER_ERROR, f"HTTP {status}: {cut}"
+        elif outcome is Outcome.OK:
+            problem = _answer_problem(path, parsed, expect_accepted)
+            if problem is not None:
+                outcome = Outcome.SERVER_ERROR
+                reason = _bad_answer(status, problem, response.headers, parsed, text)
+            else:
+                reason = f"HTTP {status}: ok"
+        elif 300 <= status < 400:
+            where = response.headers.get("Location")
+            reason = (
+                f"HTTP {status}: the server redirects to {where}; "
+                "use that address as the server URL (--server)"
+                if where
+                else f"HTTP {status}: the server redirects without saying where"
+            )
+        else:
+            reason = _reason(status, parsed, text[:200])
+        reason = redact_text(reason.replace(secret, redact(secret)))[:_REASON_MAX]
         return Reply(
             status=status,
-            outcome=_classify(status, path),
+            outcome=outcome,
             body=parsed,
             reason=reason,
             rate=parse_rate(response.headers, wall),
             retry_after_s=parse_retry_after(response.headers, wall),
         )
 
+    def _read_capped(self, response: httpx.Response, started: float) -> tuple[bytes, str | None]:
+        """The body, or what was read and why it was cut: larger than the cap, or not
+        finished by the deadline (httpx's timeouts are per read: a body trickling in
+        forever never trips them)."""
+        chunks: list[bytes] = []
+        size = 0
+        for chunk in response.iter_raw():
+            size += len(chunk)
+            if size > self.max_answer_bytes:
+                return b"".join(chunks), (
+                    f"the answer is larger than {self.max_answer_bytes:,} bytes "
+                    "(not a RoadMaster server?)"
+                )
+            chunks.append(chunk)
+            if time.monotonic() - started > self.deadline_s:
+                return b"".join(chunks), (f"the answer did not finish within {self.deadline_s:g} s")
+        return b"".join(chunks), None
 
-def _offline(exc: httpx.HTTPError) -> OfflineError:
+
+def _decode(raw: bytes) -> str:
+    return raw[:400].decode("utf-8", errors="replace")
+
+
+def _answer_problem(path: str, body: Any, expect_accepted: int | None) -> str | None:
+    """What is wrong with a 2xx answer's body for ``path`` (None: it has the shape)."""
+    if not isinstance(body, dict):
+        return "the answer is not a JSON object"
+    if path == JOB_START:
+        try:
+            job_id = contract.JobStarted.model_validate(body).job.id
+            uuid.UUID(job_id)
+        except (pydantic.ValidationError, ValueError):
+            return "the job start answer has no job id"
+        return None
+    if body.get("success") is not True:
+        return 'the answer does not say {"success": true}'
+    if expect_accepted is not None:
+        accepted = body.get("accepted")
+        if accepted != expect_accepted or isinstance(accepted, bool):
+            return f"the server accepted {accepted!r} of {expect_accepted} samples"
+    return None
+
+
+def _bad_answer(status: int, problem: str, headers: httpx.Headers, body: Any, text: str) -> str:
+    ctype = headers.get("Content-Type", "").split(";")[0].strip()
+    if ctype and ctype != "application/json":
+        hint = (
+            " (a Wi-Fi login page or a proxy, not a RoadMaster server?)" if "html" in ctype else ""
+        )
+        return f"HTTP {status}: {problem}: got {ctype}{hint}"
+    if isinstance(body, dict) and isinstance(body.get("error"), str):
+        return f"HTTP {status}: {problem}: {body['error']}"
+    snippet = " ".join(text.split())[:120] or "empty"
+    return f"HTTP {status}: {problem}: {snippet}"
+
+
+def _offline(exc: httpx.HTTPError, base_url: str = "") -> OfflineError:
     # The message names the class only: httpx texts are safe, but short is enough.
     name = type(exc).__name__
     if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        text = str(exc).upper()
+        if base_url.startswith("https:") and ("SSL" in text or "TLS" in text):
+            return OfflineError(
+                f"cannot connect: the TLS handshake failed ({name}); if the server speaks "
+                "plain HTTP, use http:// (allowed for this computer only)",
+                maybe_delivered=False,
+            )
         return OfflineError(f"cannot connect ({name})", maybe_delivered=False)
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return OfflineError(f"bad server URL ({name})", maybe_delivered=False)

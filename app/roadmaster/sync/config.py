@@ -10,6 +10,7 @@ contract's ``^rm_[a-f0-9]{64}$`` before anything is sent with it.
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import re
 from collections.abc import Callable
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 
 from roadmaster import secrets
 from roadmaster.sync.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 SERVER_URL_ENV: Final = "ROADMASTER_SERVER_URL"
 API_KEY_ENV: Final = "ROADMASTER_API_KEY"
@@ -127,3 +130,38 @@ def load_api_key() -> KeySource:
         "No RoadMaster API key: set one with `roadmaster sync --set-key` (stored in the "
         f"OS keyring) or in the ROADMASTER_API_KEY environment variable{hint}.",
     )
+
+
+class KeyCache:
+    """The API key for a sync worker, read once and then only when it may have changed:
+    when this process stored or deleted a secret (:func:`secrets.generation`), or when
+    the worker asks again (:meth:`refresh`: no key yet, or the server refused it).
+    Reading the keyring per request costs a D-Bus round trip each and, when the
+    keyring fails, wrote a log line per request.  A problem is logged when it changes.
+    Thread: the sync thread (reads), any thread (:meth:`refresh`)."""
+
+    def __init__(self, load: Callable[[], KeySource] = load_api_key) -> None:
+        self._load = load
+        self._key: ApiKey | None = None
+        self._generation: int | None = None
+        self._problem: str | None = None
+
+    def __call__(self) -> ApiKey | None:
+        if self._generation != secrets.generation():
+            self.refresh()
+        return self._key
+
+    def refresh(self) -> None:
+        """Read the key again (from the environment or the keyring)."""
+        self._generation = secrets.generation()
+        try:
+            source = self._load()
+            key, problem = source.key, source.problem
+        except ConfigError as exc:
+            key, problem = None, str(exc)
+        if problem != self._problem:
+            if problem is not None:
+                log.warning("%s", problem)
+            elif self._problem is not None:
+                log.info("an API key is available again")
+        self._key, self._problem = key, problem

@@ -18,11 +18,23 @@ Without the server's idempotency extension such a retry can store a sample (or a
 job) twice: the plain contract offers no way to tell "stored, reply lost" from "not
 stored".
 
-Outcomes: 2xx done; 400/403/404/413 dead (the server's reason kept; the rest flows);
+Outcomes: a 2xx whose body has the contract's shape is done (anything else is a
+server error); 400/403/404/413 dead (the server's reason kept; the rest flows);
 401 pauses until the key changes (nothing dropped); 429 waits ``Retry-After``;
 network errors and 5xx back off exponentially with jitter.  Requests are paced by
 the server's ``X-RateLimit-*`` headers (a token bucket at the hosted limits when
 there are none), so a long backlog drains at the allowed rate.
+
+One request failing does not hold up the rest: a request that gets a server error
+twice in a row is set aside with a backoff of its own (``next_attempt_at``) and the
+rows behind it go on — except a job's samples and end, which wait for the job's
+start.  After :data:`PARK_AFTER` tries, if other requests were accepted meanwhile
+(so the server works, this one request does not), its rows are parked (``dead``)
+with the server's words; parked rows are queued again once a day, or by
+``roadmaster sync --retry-dead``.  A request set aside goes back to ready rather
+than staying claimed, so its rows may be grouped differently when tried again: a
+server that answered 5xx *after* storing a batch could then store some of its
+samples twice (a 5xx normally means nothing was stored).
 """
 
 from __future__ import annotations
@@ -38,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
-import pydantic
 import sqlalchemy as sa
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
@@ -69,6 +80,19 @@ from roadmaster.sync.records import BadRecordError, BodyBuilder
 log = logging.getLogger(__name__)
 
 STATUS_SETTING: Final = "sync_status"
+PARKED_RETRY_SETTING: Final = "sync_parked_retry_at"
+#: When the server last accepted a request (saved at most once a minute): a later
+#: run that has only a failing row left still knows the server works.
+ACCEPTED_SETTING: Final = "sync_last_accepted_at"
+ACCEPTED_RECENTLY: Final = timedelta(days=1)
+#: A request is set aside (the rest goes on) after this many server errors in a row.
+SET_ASIDE_AFTER: Final = 2
+#: ... and parked after this many tries, if other requests were accepted meanwhile.
+PARK_AFTER: Final = 6
+#: The backoff of a request set aside: 2 s · 2^(tries-1), at most an hour.
+SET_ASIDE_BASE_S: Final = 2.0
+SET_ASIDE_CAP_S: Final = 3600.0
+PARKED_RETRY_EVERY: Final = timedelta(days=1)
 CANCEL_NOTE: Final = "recorded locally only: the server has no cancel endpoint"
 DONE_KEPT_DAYS: Final = 7
 
@@ -101,7 +125,8 @@ class SyncState(enum.StrEnum):
     SENDING = "sending"
     PACING = "pacing"  # waiting for the rate limit to allow the next request
     RATE_LIMITED = "rate_limited"  # got a 429, waiting Retry-After
-    OFFLINE = "offline"  # network error or 5xx, backing off
+    OFFLINE = "offline"  # network error: backing off
+    SERVER_ERROR = "server_error"  # 5xx or an answer without the contract's shape
     UNAUTHORIZED = "unauthorized"  # 401: waiting for a new key
     NO_KEY = "no_key"
     STOPPED = "stopped"
@@ -125,6 +150,8 @@ class SyncStatus:
     state: SyncState = SyncState.IDLE
     last_error: str | None = None
     server: ServerInfo | None = None
+    #: The parked rows for a person (``outbox.dead_summary``), None when there are none.
+    parked: str | None = None
 
 
 @dataclass(slots=True)
@@ -134,6 +161,10 @@ class SyncStats:
     rows_dead: int = 0
     rate_limited: int = 0  # 429 answers received
     failures: int = 0  # network errors and 5xx
+    #: Why ``drain(once=True)`` stopped with rows left (None: the queue is empty):
+    #: "offline", "server_error", "rate_limited" or "deadline".
+    stopped_because: str | None = None
+    stopped_detail: str | None = None
 
 
 @dataclass(slots=True)
@@ -171,8 +202,15 @@ class SyncWorker:
     limits: HostedLimits = field(default_factory=HostedLimits)
     key_poll_s: float = 2.0
     idle_poll_s: float = 1.0
-    #: ``drain(once=True)`` gives up after this many network failures in a row.
+    #: ``drain(once=True)`` gives up after this many network failures in a row ...
     max_offline_failures: int = 4
+    #: ... or this many server errors in a row with nothing accepted in this run ...
+    max_server_failures: int = 8
+    #: ... or when the next request could not go before this many seconds have passed.
+    once_deadline_s: float = 300.0
+    #: ``drain(once=True)`` says here what it waits for when a wait is long.
+    report: Callable[[str], None] | None = None
+    report_after_s: float = 5.0
 
     status: SyncStatus = field(default_factory=SyncStatus)
     stats: SyncStats = field(default_factory=SyncStats)
@@ -189,6 +227,13 @@ class SyncWorker:
     _paused_key: ApiKey | None = None
     _resume_at: float = 0.0
     _offline_failures: int = 0
+    _server_failures: int = 0  # in a row, with nothing accepted in between
+    _group_failures: dict[int, int] = field(default_factory=dict)  # head id → in a row
+    _tries: dict[int, int] = field(default_factory=dict)  # row id → attempts so far
+    _accepted: bool = False  # a request was accepted in this run, or within a day before
+    _accepted_saved_at: float | None = None
+    _parked_check_at: float | None = None
+    _waiting_set_aside: bool = False  # the last _step waits only for rows set aside
     _backoff: Backoff | None = None
     _pacers: dict[str, Pacer] = field(default_factory=dict)
     _flush_deadline: float | None = None
@@ -232,10 +277,16 @@ class SyncWorker:
     # --- running -----------------------------------------------------------------------
 
     def drain(self, *, once: bool = True) -> SyncStats:
-        """Send until the queue is empty, on this thread.  ``once``: raise
-        :class:`SyncBlockedError` (one line, what to do) when blocked — no key, a refused
-        key, or the server unreachable ``max_offline_failures`` times in a row.
-        Without ``once`` it waits those out (Ctrl-C to stop)."""
+        """Send until the queue is empty, on this thread.
+
+        ``once``: end in bounded time.  Raise :class:`SyncBlockedError` (one line, what
+        to do) when there is no key or the key is refused; stop with rows left — the
+        reason in ``stats.stopped_because`` — when the server stays unreachable
+        (``max_offline_failures`` in a row), keeps failing (``max_server_failures``
+        with nothing accepted between), or the next request could not go before
+        ``once_deadline_s`` (pacing, a 429, rows set aside).  Long waits are told to
+        ``report``.  Without ``once`` it waits all of those out (Ctrl-C to stop)."""
+        deadline = self.clock.monotonic() + self.once_deadline_s
         try:
             while True:
                 try:
@@ -246,20 +297,54 @@ class SyncWorker:
                     delay = self.key_poll_s
                 if delay is None:
                     return self.stats
-                if once and self._offline_failures >= self.max_offline_failures:
-                    raise SyncBlockedError(
-                        f"Can't reach {self.client.base_url}: {self.status.last_error}. "
-                        "Check the connection and the server URL (--server); everything "
-                        "stays queued."
-                    )
+                if once:
+                    why = self._give_up(delay, deadline)
+                    if why is not None:
+                        self.stats.stopped_because = why
+                        self.stats.stopped_detail = self.status.last_error
+                        return self.stats
+                    if delay >= self.report_after_s and self.report is not None:
+                        self.report(f"waiting {delay:.0f} s: {self._waiting_for()}")
                 self._sleep(delay, wakeable=True)
         finally:
             self._close()
+
+    def _give_up(self, delay: float, deadline: float) -> str | None:
+        """Why ``drain(once=True)`` should stop now (None: go on)."""
+        state = self.status.state
+        if self._offline_failures >= self.max_offline_failures:
+            return "offline"
+        if self._server_failures >= self.max_server_failures and not self._accepted:
+            # Nothing was accepted: the server fails everything.  (When it accepts
+            # others, a failing request is parked after PARK_AFTER tries instead.)
+            return "server_error"
+        if self.clock.monotonic() + delay > deadline:
+            if state is SyncState.OFFLINE:
+                return "offline"
+            if state is SyncState.SERVER_ERROR:
+                return "server_error"
+            if state in (SyncState.RATE_LIMITED, SyncState.PACING):
+                return "rate_limited"
+            return "deadline"
+        return None
+
+    def _waiting_for(self) -> str:
+        state, error = self.status.state, self.status.last_error
+        if state is SyncState.PACING:
+            return "pacing requests to the server's rate limit"
+        if state is SyncState.RATE_LIMITED:
+            return f"the server asked to slow down ({error})"
+        if state is SyncState.OFFLINE:
+            return f"the server cannot be reached ({error}); trying again"
+        if state is SyncState.SERVER_ERROR:
+            return f"the server failed ({error}); trying again"
+        return "rows set aside after server errors are due again"
 
     def _thread_main(self) -> None:
         try:
             while True:
                 waiting_for_rows = False
+                self._waiting_set_aside = False
                 try:
                     delay = self._step()
                 except _BlockedError:
@@ -269,6 +354,11 @@ class SyncWorker:
                     break
                 if delay is None:
                     delay = self.idle_poll_s
+                    waiting_for_rows = True
+                elif self._waiting_set_aside:
+                    # Nothing to send but rows set aside for later: new rows must not
+                    # wait for those (live samples reach the server within 2 s).
+                    delay = min(delay, self.idle_poll_s)
                     waiting_for_rows = True
                 if self._flush_deadline is not None and self._stop.is_set():
                     delay = min(delay, max(0.0, self._flush_deadline - self.clock.monotonic()))
@@ -306,7 +396,10 @@ class SyncWorker:
         self.clock.wait(seconds, self._wake)
 
     def _close(self) -> None:
-        self._set_state(SyncState.STOPPED if self._stop.is_set() else self.status.state)
+        if self._stop.is_set():
+            self._set_state(SyncState.STOPPED)
+        else:  # drain() ended: keep the reason it ended with
+            self._set_state(self.status.state, self.status.last_error)
         if self._conn is not None:
             self._conn.close()
             self._conn = None
@@ -323,6 +416,13 @@ class SyncWorker:
         """Do one thing; return the seconds to wait before the next step, or None when
         the queue is empty."""
         key = self.key_provider()
+        if key is None or self._paused_key is not None:
+            # Blocked on the key: read it again (a cached provider reads it only when
+            # it may have changed; here it may have, outside this process).
+            refresh = getattr(self.key_provider, "refresh", None)
+            if refresh is not None:
+                refresh()
+                key = self.key_provider()
         if key is None:
             self._set_state(SyncState.NO_KEY, "no API key")
             raise _BlockedError(
@@ -348,9 +448,21 @@ class SyncWorker:
         if not self._claim:
             self._claim_more()
             if not self._claim:
+                later = self._set_aside_due()
+                if later is not None:
+                    self._waiting_set_aside = True
+                    return later
                 self._set_state(SyncState.IDLE, self.status.last_error)
                 return None
         return self._send_next(key)
+
+    def _set_aside_due(self) -> float | None:
+        """Seconds until the earliest row set aside is due (None: none is)."""
+        with self._db().begin():
+            due = ob.next_attempt_due(self._db())
+        if due is None:
+            return None
+        return max(0.0, (due - self.clock.wall()).total_seconds())
 
     def _discover(self) -> None:
         try:
@@ -372,8 +484,13 @@ class SyncWorker:
 
     def _claim_more(self) -> None:
         conn = self._db()
+        self._retry_parked_daily()
         if not self._claim_loaded:
             self._claim_loaded = True
+            self._update_parked()
+            last = self._read_time_setting(ACCEPTED_SETTING)
+            if last is not None and self.clock.wall() - last < ACCEPTED_RECENTLY:
+                self._accepted = True
             ob.prune_done(conn, before=self.clock.wall() - timedelta(days=DONE_KEPT_DAYS))
             # Rows a crash left claimed: resent first, grouped as before (see module doc).
             self._claim = ob.claimed_rows(conn)
@@ -382,6 +499,55 @@ class SyncWorker:
                 return
         self._wake.clear()  # a commit after this point wakes the next wait at once
         self._claim = ob.claim_batch(conn, now=self.clock.wall(), limit=self.claim_size)
+
+    def _retry_parked_daily(self) -> None:
+        """Queue the rows parked after server errors again once a day: the server may
+        have been fixed.  Checked at most hourly (one settings read)."""
+        now = self.clock.monotonic()
+        if self._parked_check_at is not None and now < self._parked_check_at:
+            return
+        self._parked_check_at = now + 3600.0
+        conn = self._db()
+        wall = self.clock.wall()
+        last_at = self._read_time_setting(PARKED_RETRY_SETTING)
+        if last_at is not None and wall - last_at < PARKED_RETRY_EVERY:
+            return
+        count = ob.retry_parked(conn)
+        if count:
+            log.info("%d parked rows queued again (their daily retry)", count)
+            self._update_parked()
+        self._save_setting(PARKED_RETRY_SETTING, wall.isoformat())
+
+    def _read_time_setting(self, key: str) -> datetime | None:
+        conn = self._db()
+        with conn.begin():
+            value = conn.execute(
+                sa.select(settings.c.value).where(settings.c.key == key)
+            ).scalar_one_or_none()
+        try:
+            return datetime.fromisoformat(str(value)) if value is not None else None
+        except ValueError:
+            return None
+
+    def _update_parked(self) -> None:
+        with self._db().begin():
+            parked = ob.dead_summary(self._db())
+        if parked != self.status.parked:
+            self.status = replace(self.status, parked=parked)
+
+    def _save_setting(self, key: str, value: Any) -> None:
+        now = self.clock.wall()
+        try:
+            conn = self._db()
+            with conn.begin():
+                stmt = sqlite_insert(settings).values(key=key, value=value, updated_at=now)
+                conn.execute(
+                    stmt.on_conflict_do_update(
+                        index_elements=["key"], set_={"value": value, "updated_at": now}
+                    )
+                )
+        except sa.exc.OperationalError as exc:
+            log.warning("could not save the setting %s (%s)", key, type(exc).__name__)
 
     def _batch_limit(self) -> int:
         server = self._server or PLAIN
@@ -412,7 +578,10 @@ class SyncWorker:
     def _unmapped_reason(self, row: OutboxRow) -> str:
         assert row.job_id is not None
         with self._db().begin():
-            state = ob.job_start_state(self._db(), row.job_id)
+            state, error = ob.job_start_state(self._db(), row.job_id)
+        if state == "dead" and error is not None and ob.PARKED_MARK in error:
+            # Parked with its start, and queued again with it (the daily retry).
+            return f"not sent: this job's start was {ob.PARKED_MARK} server errors"
         if state == "dead":
             return "not sent: the server refused this job's start (see its job_start row)"
         return f"not sent: the job's start was never acknowledged (start row: {state or 'none'})"
@@ -447,7 +616,13 @@ class SyncWorker:
         self._set_state(SyncState.SENDING, self.status.last_error)
         self.stats.requests += 1
         try:
-            reply = self.client.post(path, body, key, idempotency_key=idem)
+            reply = self.client.post(
+                path,
+                body,
+                key,
+                idempotency_key=idem,
+                expect_accepted=len(sendable) if path == TELEMETRY_BATCH else None,
+            )
         except OfflineError as exc:
             self._failed(exc.reason, group.ids)
             return self._resume_at - self.clock.monotonic()
@@ -524,9 +699,10 @@ class SyncWorker:
             wait = reply.retry_after_s
             if wait is None:
                 wait = reply.rate.reset_in_s
-            if wait is None:
-                assert self._backoff is not None
-                wait = self._backoff.next_delay()
+            # At least the backoff, growing while 429s go on: a server answering 429
+            # with "Retry-After: 0" (or nonsense) must not be asked again at once.
+            assert self._backoff is not None
+            wait = max(wait or 0.0, self._backoff.next_delay())
             now = self.clock.monotonic()
             self._pacers[bucket].block(wait, now)
             self._note(group.ids, reply.reason)
@@ -537,20 +713,83 @@ class SyncWorker:
             log.warning("%s: the server no longer has this endpoint", reply.reason)
             self._server = None
             return 0.0
-        self._failed(reply.reason, group.ids)
-        return self._resume_at - self.clock.monotonic()
+        return self._server_failed(group, reply.reason)
+
+    def _server_failed(self, group: _Group, reason: str) -> float:
+        """A 5xx or an answer without the contract's shape.  The first time, the whole
+        queue backs off (the server may be in trouble) and the same request goes
+        again; when it fails again it is set aside with a backoff of its own and the
+        rest goes on; after PARK_AFTER tries, with other requests accepted meanwhile,
+        its rows are parked."""
+        head = group.rows[0].id
+        in_a_row = self._group_failures.get(head, 0) + 1
+        self._group_failures[head] = in_a_row
+        self._server_failures += 1
+        tries = 0
+        for row in group.rows:
+            self._tries[row.id] = self._tries.get(row.id, row.attempts) + 1
+            tries = max(tries, self._tries[row.id])
+        if tries >= PARK_AFTER and self._accepted and group.batch and len(group.rows) > 1:
+            # Park only the culprits: send the batch's samples one by one.
+            self._single_ids.update(group.ids)
+            self._failed(reason, group.ids, server=True)
+            return self._resume_at - self.clock.monotonic()
+        if tries >= PARK_AFTER and self._accepted:
+            self.stats.failures += 1
+            self._group_failures.pop(head, None)
+            self._dead(group.rows, ob.parked_reason(reason, tries))
+            self._set_state(SyncState.SERVER_ERROR, reason)
+            return 0.0
+        if in_a_row < SET_ASIDE_AFTER and tries < SET_ASIDE_AFTER:
+            # (A request set aside before goes straight back aside.)
+            self._failed(reason, group.ids, server=True)
+            return self._resume_at - self.clock.monotonic()
+        # Set aside: back to ready, due later; the rest of the claim goes on at once.
+        self.stats.failures += 1
+        self._group_failures.pop(head, None)
+        ceiling = min(SET_ASIDE_CAP_S, SET_ASIDE_BASE_S * 2 ** min(tries - 1, 30))
+        delay = self.rng.uniform(ceiling / 2, ceiling)
+        ob.mark_retry(
+            self._db(),
+            group.ids,
+            error=reason,
+            next_attempt_at=self.clock.wall() + timedelta(seconds=delay),
+        )
+        self._forget(group.ids)
+        if group.kind == "job_start":
+            self._hold_dependants(group.rows[0])
+        log.info(
+            "sync: %s; outbox rows %s set aside for %.0f s, the rest goes on",
+            reason,
+            _id_text(group.ids),
+            delay,
+        )
+        self._set_state(SyncState.SERVER_ERROR, reason)
+        return 0.0
+
+    def _hold_dependants(self, start: OutboxRow) -> None:
+        """A job start set aside: its samples and end in the claim go back to ready
+        (the claim takes them again once the start is acknowledged)."""
+        held = [r.id for r in self._claim if r.job_id == start.job_id and r.id > start.id]
+        if held:
+            ob.release(self._db(), held)
+            self._forget(held)
 
     def _succeeded(self, group: _Group, reply: Reply) -> float:
         assert self._backoff is not None
         self._backoff.reset()
         self._offline_failures = 0
+        self._server_failures = 0
+        self._accepted = True
+        now = self.clock.monotonic()
+        if self._accepted_saved_at is None or now - self._accepted_saved_at >= 60.0:
+            self._accepted_saved_at = now
+            self._save_setting(ACCEPTED_SETTING, self.clock.wall().isoformat())
+        self._group_failures.pop(group.rows[0].id, None)
         if group.kind == "job_start":
             row = group.rows[0]
-            try:
-                server_id = contract.JobStarted.model_validate(reply.body).job.id
-            except pydantic.ValidationError:
-                self._failed(f"HTTP {reply.status}: job start answer without a job id", group.ids)
-                return self._resume_at - self.clock.monotonic()
+            # The client checked the answer's shape: OK means it has a job id.
+            server_id = contract.JobStarted.model_validate(reply.body).job.id
             assert row.job_id is not None
             self._server_ids[row.job_id] = server_id
             self._done(group.rows, server_job=(row.job_id, server_id))
@@ -567,6 +806,8 @@ class SyncWorker:
         gone = set(ids)
         self._claim = [r for r in self._claim if r.id not in gone]
         self._single_ids -= gone
+        for i in ids:
+            self._tries.pop(i, None)
 
     def _done(
         self,
@@ -584,17 +825,23 @@ class SyncWorker:
         ob.mark_dead(self._db(), ids, reason=reason)
         self._forget(ids)
         self.stats.rows_dead += len(ids)
-        log.warning("outbox rows %s refused for good: %s", _id_text(ids), reason)
+        if ob.PARKED_MARK in reason:
+            log.warning("outbox rows %s parked: %s", _id_text(ids), reason)
+        else:
+            log.warning("outbox rows %s refused for good: %s", _id_text(ids), reason)
+        self._update_parked()
 
     def _note(self, ids: list[int], error: str) -> None:
         # Still claimed: the same request goes again (see the module docstring).
         ob.mark_retry(self._db(), ids, error=error, next_attempt_at=None, keep_claimed=True)
 
-    def _failed(self, reason: str, ids: list[int] | None = None) -> None:
+    def _failed(self, reason: str, ids: list[int] | None = None, *, server: bool = False) -> None:
+        """Back the whole queue off: a network failure (``server``: a server error)."""
         assert self._backoff is not None
         delay = self._backoff.next_delay()
         self._resume_at = self.clock.monotonic() + delay
-        self._offline_failures += 1
+        if not server:
+            self._offline_failures += 1
         self.stats.failures += 1
         if ids:
             ob.mark_retry(
@@ -607,7 +854,7 @@ class SyncWorker:
         if reason.startswith("cannot connect") or reason.startswith("connection lost"):
             self._server = None  # ask again what it supports once it is back
         log.info("sync: %s; retrying in %.1f s", reason, delay)
-        self._set_state(SyncState.OFFLINE, reason)
+        self._set_state(SyncState.SERVER_ERROR if server else SyncState.OFFLINE, reason)
 
     def _set_state(self, state: SyncState, error: str | None = None) -> None:
         self.status = replace(self.status, state=state, last_error=error)

@@ -72,7 +72,7 @@ def wire_cloud(
     def start(store: Store) -> None:
         try:
             from roadmaster.sync.client import CloudClient
-            from roadmaster.sync.config import ApiKey, load_api_key
+            from roadmaster.sync.config import ApiKey, KeyCache
             from roadmaster.sync.worker import SyncWorker
         except ImportError:  # a build without the sync package: local log only
             wiring.problem = "sync is not available in this build"
@@ -88,9 +88,9 @@ def wire_cloud(
                     return demo_key
             elif server_url:
                 base_url = server_url
-
-                def key_provider() -> Any:
-                    return load_api_key().key  # the keyring is read on the sync thread
+                # Read when it may have changed (a key saved in Settings, a 401), not
+                # per request; the first read happens on the sync thread.
+                key_provider = KeyCache()
             else:
                 on_started(wiring)
                 return
