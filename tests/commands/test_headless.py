@@ -263,10 +263,13 @@ def test_a_data_file_from_a_newer_roadmaster_is_refused_clearly(
 
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A real 2 MiB filesystem (tmpfs; needs root).  Room for several of capture's
+    batches (up to 500 events, ~0.4 MB of WAL each) before it fills: on 600 KiB the
+    first batch alone could fill it, and then nothing had been recorded to keep."""
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
