@@ -183,3 +183,14 @@ def test_without_a_key_the_dock_says_where_to_add_one(qtbot, api, dock) -> None:
     with qtbot.waitSignal(dock._relay.key_checked, timeout=WAIT_MS):
         dock.check_key()
     assert not dock.no_key.isVisible() and dock.input.isEnabled()
+
+
+def test_the_sdk_loads_when_the_player_starts_typing_not_when_the_dock_shows(
+    qtbot, dock: DispatcherDock
+) -> None:
+    # The SDK costs ~70 MB: a player who never asks Roadie anything does not pay it.
+    qtbot.waitExposed(dock)
+    assert not dock._warmed
+    qtbot.keyClicks(dock.input, "W")
+    assert dock._warmed
+    dock._pool.waitForDone(WAIT_MS)

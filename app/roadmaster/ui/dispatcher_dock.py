@@ -35,7 +35,6 @@ from PySide6.QtWidgets import (
 log = logging.getLogger(__name__)
 
 RENDER_MS = 50
-WARM_UP_DELAY_MS = 2000
 QUICK_PROMPTS = (
     "What should I haul next?",
     "Will I make the deadline?",
@@ -108,10 +107,6 @@ class DispatcherDock(QWidget):
         self._has_key: bool | None = None
         self._status_kind = ""  # what the status line shows: "", "status", "streaming"
         self._warmed = False
-        self._warm_timer = QTimer(self)  # a child: it dies with the dock
-        self._warm_timer.setSingleShot(True)
-        self._warm_timer.setInterval(WARM_UP_DELAY_MS)
-        self._warm_timer.timeout.connect(lambda: self._pool.start(_Run(_warm_up)))
         self._render_timer = QTimer(self)
         self._render_timer.setSingleShot(True)
         self._render_timer.setInterval(RENDER_MS)
@@ -159,6 +154,7 @@ class DispatcherDock(QWidget):
         self.input = QLineEdit()
         self.input.setPlaceholderText("Ask Roadie…")
         self.input.returnPressed.connect(self._send_typed)
+        self.input.textEdited.connect(self._warm_once)
         self.send_button = QPushButton("Send")
         self.send_button.clicked.connect(self._send_typed)
         self.stop_button = QPushButton("Stop")
@@ -227,14 +223,13 @@ class DispatcherDock(QWidget):
         self.no_key.setVisible(not has_key)
         self._update_enabled()
 
-    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
-        """The player is looking at Roadie: load the SDK (~1.3 s of imports) on the
-        worker now, so the first question does not wait for it."""
-        super().showEvent(event)
+    def _warm_once(self) -> None:
+        """The player started typing to Roadie: load the SDK (~1.3 s of imports, ~70 MB)
+        on the worker now, so the question does not wait for it.  Not earlier: a player
+        who never asks Roadie anything should not pay that memory all evening."""
         if not self._warmed:
             self._warmed = True
-            # Not at once: at start-up the first paint and the capture come first.
-            self._warm_timer.start()
+            self._pool.start(_Run(_warm_up))
 
     # --- asking ------------------------------------------------------------------------
 
