@@ -7,10 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
+from roadmaster.server import db
 from roadmaster.server.limits import Limits
-from roadmaster.server.users import rotate_key
+from roadmaster.server.users import add_user, rotate_key
 from tests.server.conftest import Running, job_start, sample
 
 
@@ -135,3 +137,50 @@ def test_rotate_key_stops_the_old_key_at_once(srv: Running) -> None:
     assert (r.status_code, r.json()) == (401, {"error": "Invalid API key"})
     assert srv.post("/api/telemetry", sample(new)).status_code == 200
     assert srv.post("/api/telemetry", sample(srv.other_key)).status_code == 200
+
+
+def test_a_rotated_key_learns_nothing_but_401_from_a_bad_payload(srv: Running) -> None:
+    # PostgreSQL trusts a cached key until the write's transaction reads the key
+    # epoch; a request refused before any write must still not tell the old key's
+    # holder more than "invalid key".
+    assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200  # cached now
+    rotate_key(srv.url, "alice")
+    bad = srv.post("/api/telemetry", sample(srv.key, speed=900))
+    assert (bad.status_code, bad.json()) == (401, {"error": "Invalid API key"})
+    replay = srv.post("/api/telemetry", sample(srv.key), headers={"Idempotency-Key": "k-1"})
+    assert (replay.status_code, replay.json()) == (401, {"error": "Invalid API key"})
+    assert srv.count("telemetry") == 1
+
+
+def test_a_key_added_meanwhile_does_not_refuse_cached_keys(srv: Running) -> None:
+    assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200  # cached now
+    add_user(srv.url, "carol")  # moves the key epoch
+    assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200
+    assert srv.count("telemetry") == 2
+
+
+def test_a_pooled_connection_cut_while_idle_is_replaced_before_use(
+    srv: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if srv.url.startswith("sqlite"):
+        pytest.skip("SQLite has no server to cut connections")
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # every pooled connection is "idle"
+    assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200
+    # What a database restart or a firewall's idle timeout does to pooled connections.
+    database = sa.engine.make_url(srv.url).database
+    engine = sa.create_engine(srv.url)
+    try:
+        with engine.connect() as conn:
+            cut = conn.execute(
+                sa.text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = :db AND pid <> pg_backend_pid()"
+                ),
+                {"db": database},
+            ).scalar_one()
+    finally:
+        engine.dispose()
+    assert cut >= 1
+    for _ in range(3):
+        assert srv.post("/api/telemetry", sample(srv.key)).status_code == 200
+    assert srv.count("telemetry") == 4

@@ -122,6 +122,10 @@ def _details(exc: ValidationError) -> dict[str, str]:
     return details
 
 
+class _KeysChangedError(Exception):
+    """The key epoch moved since a cached key was trusted: confirm it and write again."""
+
+
 class _RefusedError(Exception):
     """An answer to send at once (413/400/401 before a user is known, or with one)."""
 
@@ -180,13 +184,27 @@ class _Server:
                 raise _RefusedError(_invalid(bad))
         return data
 
-    async def user(self, data: dict[str, Any]) -> uuid.UUID:
+    async def user(self, data: dict[str, Any]) -> tuple[uuid.UUID, int | None]:
+        """The caller's user id, and — when the key was taken from the cache without
+        reading the key epoch (PostgreSQL) — the epoch that cached answer belongs to,
+        for the write's transaction to confirm (:class:`_KeysChanged`)."""
         key = data.get("api_key")
         if key is None:
             raise _RefusedError(Answer(401, {"error": ERROR_AUTH_REQUIRED}))
         if not well_formed(key):
             raise _RefusedError(Answer(401, {"error": ERROR_INVALID_KEY}))
         digest = key_hash(key)
+        if not self.db.sqlite:
+            # PostgreSQL has no cheap "someone else committed" signal, and a separate
+            # epoch read costs a transaction per request: the write's transaction
+            # reads it instead, and a request refused earlier confirms the key first.
+            cached = self.keys.get_with_epoch(digest)
+            if cached is not None:
+                return cached
+        return await self.confirmed_user(digest), None
+
+    async def confirmed_user(self, digest: str) -> uuid.UUID:
+        """The user of the key with this hash, checked against the database's epoch."""
         await self._refresh_keys()
         user_id = self.keys.get(digest)
         if user_id is None:
@@ -264,6 +282,8 @@ class _Server:
     ) -> Response:
         headers: dict[str, str] = {}
         user_id: uuid.UUID | None = None
+        unconfirmed: int | None = None
+        digest = ""
         try:
             raw = await self.read(request, cap)
             # A body the native validator accepts is well-formed JSON and valid, so
@@ -272,11 +292,14 @@ class _Server:
             suspect = _suspect_text(raw)
             body: M | None = None if suspect else model.validate(raw)
             data = _credentials(body) if body is not None else self.parse(raw, check_text=suspect)
-            user_id = await self.user(data)
+            user_id, unconfirmed = await self.user(data)
+            digest = key_hash(data["api_key"])
             idem = self.idempotency_key(request, data)
             request_hash = ""
             if idem is not None:
                 request_hash = _request_hash(raw, data["api_key"])
+                if unconfirmed is not None:  # a replay answers without a write
+                    user_id, unconfirmed = await self.confirmed_user(digest), None
                 replayed = await self.replay(user_id, idem, endpoint, bucket, request_hash)
                 if replayed is not None:
                     return replayed
@@ -289,7 +312,11 @@ class _Server:
             spend = cost(body)
             decisions: list[Decision] = []
 
-            def transaction(conn: Any) -> Answer | None:
+            def transaction(
+                conn: Any, user_id: uuid.UUID, unconfirmed: int | None
+            ) -> Answer | None:
+                if unconfirmed is not None and store.key_epoch(conn) != unconfirmed:
+                    raise _KeysChangedError  # a key was added or rotated meanwhile
                 # The limiter's count is in the write's transaction: one round trip
                 # fewer, and a request that fails (404, 403, a crash) spends nothing.
                 decision = self.limiter.hit(conn, user_id, bucket, spend)
@@ -302,7 +329,13 @@ class _Server:
                 return answer
 
             try:
-                done = await self.db.run(transaction)
+                caller, epoch = user_id, unconfirmed
+                try:
+                    done = await self.db.run(lambda conn: transaction(conn, caller, epoch))
+                except _KeysChangedError:
+                    user_id, unconfirmed = await self.confirmed_user(digest), None
+                    caller = user_id
+                    done = await self.db.run(lambda conn: transaction(conn, caller, None))
                 headers = decisions[-1].headers()
                 if done is None:
                     return _rate_limited(decisions[-1])
@@ -320,6 +353,12 @@ class _Server:
                 return replayed
             return _json(answer.status, answer.body, headers)
         except _RefusedError as refused:
+            if unconfirmed is not None and refused.answer.status != 401:
+                # Tell a caller whose key was rotated away nothing but that.
+                try:
+                    await self.confirmed_user(digest)
+                except _RefusedError as denied:
+                    return _json(denied.answer.status, denied.answer.body)
             if user_id is not None and not headers:
                 # Rate-limit headers on every answer to a known caller (read only
                 # here: the limiter is a database round trip).

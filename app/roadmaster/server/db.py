@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -42,6 +43,7 @@ from roadmaster.errors import UserError
 T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 5000
+PING_AFTER_IDLE_S: Final = 5.0
 VERSION_TABLE: Final = "server_alembic_version"
 
 
@@ -57,7 +59,9 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
     """An engine for ``url`` with the server's settings (see the module docstring)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return sa.create_engine(parsed, pool_size=pool_size, max_overflow=4, pool_pre_ping=True)
+        engine = sa.create_engine(parsed, pool_size=pool_size, max_overflow=4)
+        _ping_when_idle(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         _create_private(Path(parsed.database).expanduser())
     engine = sa.create_engine(
@@ -86,6 +90,33 @@ def make_engine(url: str, *, pool_size: int = 8) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it sat idle for a while.
+
+    ``pool_pre_ping`` pings on every checkout: a round trip per transaction, a fifth
+    of a busy server's CPU.  A connection in steady use has just proved itself; one
+    that sat idle may have been cut (a database restart, a firewall's idle timeout),
+    and a failed ping makes the pool replace it before the request uses it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: ConnectionPoolEntry) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < PING_AFTER_IDLE_S:
+            return
+        try:
+            cur = dbapi_conn.cursor()
+            try:
+                cur.execute("SELECT 1")
+            finally:
+                cur.close()
+        except Exception as exc:  # any driver error: this connection is no good
+            raise sa.exc.DisconnectionError(str(exc)) from exc
 
 
 def _create_private(path: Path) -> None:

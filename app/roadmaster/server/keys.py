@@ -59,6 +59,14 @@ class KeyCache:
     def get(self, digest: str) -> uuid.UUID | None:
         return self._users.get(digest)
 
+    def get_with_epoch(self, digest: str) -> tuple[uuid.UUID, int] | None:
+        """The cached user and the epoch the cache is valid for, read together."""
+        with self._lock:
+            user_id = self._users.get(digest)
+            if user_id is None or self._epoch is None:
+                return None
+            return user_id, self._epoch
+
     def put(self, digest: str, user_id: uuid.UUID, epoch: int) -> None:
         with self._lock:
             if epoch == self._epoch:  # a stale answer must not outlive a rotation
