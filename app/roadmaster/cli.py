@@ -26,6 +26,7 @@ COMMANDS = (
     "headless",
     "sync",
     "jobs",
+    "export",
     "status",
     "demo_data",
     "decode",

@@ -143,5 +143,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run([sys.argv[0] if sys.argv else "roadmaster"], options, bench)
 
 
+def export_pdf_report(data_dir: Path, query: object, out: Path) -> int:
+    """``roadmaster export --format pdf``: the report drawn by Qt's PDF writer (this
+    module is the one allowed to reach into the UI).  No window opens: without a
+    display Qt runs offscreen.  Returns the number of pages."""
+    from datetime import datetime
+
+    from roadmaster.joblog_service import JobLogService, JobQuery
+    from roadmaster.storage.readonly import open_for_reading
+
+    if display_problem(sys.platform, os.environ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from roadmaster.ui.report_pdf import ensure_gui_application, write_report
+
+    _app = ensure_gui_application()
+    engine = open_for_reading(data_dir)
+    try:
+        service = JobLogService(engine)
+        stamp = f"Made {datetime.now():%Y-%m-%d %H:%M} from {data_dir}"
+        assert isinstance(query, JobQuery)
+        return write_report(service, out, query, now_text=stamp)
+    finally:
+        engine.dispose()
+
+
 if __name__ == "__main__":
     sys.exit(main())
