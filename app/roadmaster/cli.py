@@ -59,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     window.add_argument("--data-dir", dest="gui_data_dir", metavar="DIR", help="data folder")
     window.add_argument("--source", dest="gui_source", metavar="SPEC", help="shm (default) or sim")
+    window.add_argument(
+        "--speedup",
+        dest="gui_speedup",
+        type=float,
+        metavar="N",
+        help="with --demo: the simulated truck drives N times faster (60: a delivery in "
+        "about 20 s); the window's demo-speed control changes it later",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"roadmaster.commands.{name}")
@@ -93,6 +101,8 @@ def _run_window(args: argparse.Namespace) -> int:
         argv += ["--data-dir", args.gui_data_dir]
     if args.gui_source:
         argv += ["--source", args.gui_source]
+    if args.gui_speedup is not None:
+        argv += ["--speedup", str(args.gui_speedup)]
     if args.verbose:
         argv.append("--verbose")
     return gui.main(argv)

@@ -43,7 +43,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", help="data folder (default: the user data folder)")
     p.add_argument("--source", help=f"where telemetry comes from: {SOURCE_FORMS}")
     p.add_argument("--shm-path", help=argparse.SUPPRESS)
-    p.add_argument("--speedup", type=float, help="play the simulator this many times faster (demo)")
+    p.add_argument(
+        "--speedup",
+        type=float,
+        metavar="N",
+        help="with --demo: the simulated truck drives N times faster (60: a delivery in "
+        "about 20 s); the window's demo-speed control changes it later",
+    )
     # benchmark hooks (bench/bench_gui.py), not for users
     p.add_argument("--bench-seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--bench-report", help=argparse.SUPPRESS)

@@ -32,6 +32,7 @@ from roadmaster.telemetry.frame import Game
 
 CAREER_KEY: Final = "career"  # as roadmaster.storage.history stores it
 MAX_CHART_POINTS: Final = 2000
+MAX_SAMPLE_GAP_S: Final = 120.0  # a longer gap between samples is an interruption
 
 # --- counts and streaming ---------------------------------------------------------------
 
@@ -161,9 +162,32 @@ def job_detail(source: Source, job_id: int, max_points: int = MAX_CHART_POINTS) 
             .order_by(s.id)
         )
         rows = conn.execute(stmt).all()[::step]
-    cols = list(zip(*rows, strict=True)) if rows else [()] * 8
-    trace = Trace(*(tuple(float(v) for v in col) for col in cols))
+    trace = _trace(rows)
     return JobDetail(_row(found), events, trace, total)
+
+
+def _trace(rows: Sequence[Sequence[Any]]) -> Trace:
+    """Columns of the samples, with the time as seconds driven on the job: the
+    source clock restarts when the app or the game does (a resumed job), so gaps
+    and jumps back count as nothing, and a NaN position breaks the route line."""
+    nan = float("nan")
+    cols: list[list[float]] = [[] for _ in range(8)]
+    elapsed = 0.0
+    previous: float | None = None
+    for row in rows:
+        t = float(row[0])
+        if previous is not None:
+            dt = t - previous
+            if 0 <= dt <= MAX_SAMPLE_GAP_S:
+                elapsed += dt
+            else:  # interrupted: no time passes, and the trail does not jump
+                for i, col in enumerate(cols):
+                    col.append(elapsed if i == 0 else nan)
+        previous = t
+        cols[0].append(elapsed)
+        for i in range(1, 8):
+            cols[i].append(float(row[i]))
+    return Trace(*(tuple(col) for col in cols))
 
 
 # --- analytics -------------------------------------------------------------------------
