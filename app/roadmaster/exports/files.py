@@ -20,8 +20,11 @@ class ExportCancelled(Exception):  # noqa: N818 - a request, not an error
 
 def describe_os_error(exc: OSError, path: Path) -> str:
     """What went wrong writing ``path``, and what to do, in one line."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full: {path} was not written. Free some space and export again."
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return (
+            f"the disk is full (or the file too large for it): {path} was not written. "
+            "Free some space and export again."
+        )
     if exc.errno == errno.EROFS:
         return f"{path.parent} is read-only: choose another folder."
     if exc.errno in (errno.EACCES, errno.EPERM):

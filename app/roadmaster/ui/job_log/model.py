@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -22,7 +22,6 @@ from PySide6.QtCore import (
     Signal,
 )
 
-from roadmaster.joblog_service import Cursor, JobLogService, JobQuery, JobRow, Page
 from roadmaster.units import (
     UnitPreference,
     UnitSystem,
@@ -34,6 +33,9 @@ from roadmaster.units import (
     km_to_miles,
     unit_system,
 )
+
+if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
+    from roadmaster.joblog_service import Cursor, JobLogService, JobQuery, JobRow, Page
 
 PAGE_SIZE = 200
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
@@ -138,7 +140,7 @@ class JobLogModel(QAbstractTableModel):
         super().__init__(parent)
         self._run = runner
         self.service: JobLogService | None = None
-        self.query = JobQuery()
+        self.query: JobQuery | None = None  # None: every job
         self.sort_key = "started_at"
         self.descending = True
         self.preference: UnitPreference = "auto"

@@ -11,14 +11,16 @@ The analytics (pyqtgraph) are built after the window's first paint.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QComboBox, QLabel, QMainWindow, QStackedWidget, QTabWidget, QWidget
 
-from roadmaster.joblog_service import JobLogService
 from roadmaster.jobs.events import JobAbandoned, JobCancelled, JobDelivered, JobStarted
 from roadmaster.ui.job_log.view import JobLogView
+
+if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
+    from roadmaster.joblog_service import JobLogService
 
 DEMO_SPEEDS = (1.0, 10.0, 60.0)
 REFRESH_DELAY_MS = 500  # a job's end arrives with a burst of events: refresh once
@@ -77,6 +79,8 @@ class JobLogPages:
     # --- data --------------------------------------------------------------------------
 
     def _store_opened(self, engine: Any) -> None:
+        from roadmaster.joblog_service import JobLogService
+
         self.set_service(JobLogService(engine))
 
     def set_service(self, service: JobLogService | None) -> None:

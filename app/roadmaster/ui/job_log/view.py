@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QByteArray, QDate, QObject, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeyEvent
@@ -32,13 +32,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from roadmaster.joblog_service import FilterChoices, JobLogService, JobQuery
 from roadmaster.jobs.events import JobStatus
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui.job_log.model import COLUMNS, JobLogModel, Runner
 
+if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
+    from roadmaster.joblog_service import FilterChoices, JobLogService, JobQuery
+
 SETTINGS_HEADER = "jobs/header"
-ANY = "Any"
 SEARCH_DELAY_MS = 200
 NO_DATE = QDate(2000, 1, 1)
 
@@ -90,16 +91,19 @@ class JobLogView(QWidget):
         self.search.setPlaceholderText("Search cargo, city, company…")
         self.search.setClearButtonEnabled(True)
         # Qt hands enum data back as plain strings: the boxes hold the values.
-        self.game = _combo([(ANY, None), ("ATS", Game.ATS.value), ("ETS2", Game.ETS2.value)])
-        self.status = _combo([(ANY, None)] + [(s.value, s.value) for s in JobStatus])
-        self.city = _combo([(ANY, None)])
-        self.company = _combo([(ANY, None)])
-        self.cargo = _combo([(ANY, None)])
+        self.game = _combo(
+            [("All games", None), ("ATS", Game.ATS.value), ("ETS2", Game.ETS2.value)]
+        )
+        self.status = _combo([("Any status", None)] + [(s.value, s.value) for s in JobStatus])
+        self.city = _combo([("Any city", None)])
+        self.company = _combo([("Any company", None)])
+        self.cargo = _combo([("Any cargo", None)])
         for box in (self.city, self.company, self.cargo):
-            box.setMinimumContentsLength(10)
+            box.setMinimumContentsLength(8)
             box.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
+            box.setToolTip("Show only jobs with this one (type its first letters to jump)")
         self.date_from = self._date_edit("From: any")
         self.date_to = self._date_edit("To: any")
         self.late_only = QCheckBox("Late only")
@@ -122,20 +126,16 @@ class JobLogView(QWidget):
         top.addWidget(self.columns_button)
         top.addWidget(self.export_button)
         second = QHBoxLayout()
-        for label, box in (
-            ("Game", self.game),
-            ("Status", self.status),
-            ("City", self.city),
-            ("Company", self.company),
-            ("Cargo", self.cargo),
-        ):
-            second.addWidget(QLabel(label))
-            second.addWidget(box, 1 if box in (self.city, self.company, self.cargo) else 0)
-        second.addWidget(self.date_from)
-        second.addWidget(self.date_to)
-        second.addWidget(self.late_only)
-        second.addWidget(self.needs_review)
-
+        second.addWidget(self.game)
+        second.addWidget(self.status)
+        for box in (self.city, self.company, self.cargo):
+            second.addWidget(box, 1)
+        third = QHBoxLayout()
+        third.addWidget(self.date_from)
+        third.addWidget(self.date_to)
+        third.addWidget(self.late_only)
+        third.addWidget(self.needs_review)
+        third.addStretch(1)
         self.table = _Table()
         self.table.setObjectName("jobTable")
         self.table.setModel(self.model)
@@ -162,6 +162,7 @@ class JobLogView(QWidget):
         column.setContentsMargins(6, 6, 6, 6)
         column.addLayout(top)
         column.addLayout(second)
+        column.addLayout(third)
         column.addWidget(self.table, 1)
         self._build_column_menu()
         self._restore_header()
@@ -203,8 +204,9 @@ class JobLogView(QWidget):
         ):
             current = box.currentData()
             box.blockSignals(True)
+            any_text = box.itemText(0)
             box.clear()
-            box.addItem(ANY, None)
+            box.addItem(any_text, None)
             for value in values:
                 box.addItem(value, value)
             found = box.findData(current)
@@ -223,6 +225,8 @@ class JobLogView(QWidget):
     # --- filters -----------------------------------------------------------------------
 
     def current_query(self) -> JobQuery:
+        from roadmaster.joblog_service import JobQuery
+
         def day(edit: QDateEdit) -> datetime | None:
             d = edit.date()
             if d == NO_DATE:
