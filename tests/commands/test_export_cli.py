@@ -145,7 +145,9 @@ def test_a_full_disk_is_one_clear_line_and_nothing_half_written(
         (".", "is a folder"),
     ],
 )
-def test_bad_paths_from_the_command_line(demo: Path, tmp_path: Path, target: str, expected: str) -> None:
+def test_bad_paths_from_the_command_line(
+    demo: Path, tmp_path: Path, target: str, expected: str
+) -> None:
     result = roadmaster("export", "--format", "csv", "--out", str(tmp_path / target),
                         "--data-dir", str(demo))  # fmt: skip
     assert result.returncode == 2

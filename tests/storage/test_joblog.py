@@ -76,7 +76,8 @@ def _sql_ids(store: Store, where: str, params: tuple[Any, ...] = ()) -> list[int
     """SQL truth, written by hand with plain sqlite3."""
     conn = sqlite3.connect(store.data_file)
     try:
-        return [r[0] for r in conn.execute(f"SELECT id FROM jobs WHERE {where} ORDER BY id", params)]
+        sql = f"SELECT id FROM jobs WHERE {where} ORDER BY id"
+        return [r[0] for r in conn.execute(sql, params)]
     finally:
         conn.close()
 

@@ -244,8 +244,8 @@ class JobLogModel(QAbstractTableModel):
 
     def _fetch(self) -> None:
         service = self.service
-        if service is None:
-            return
+        if service is None or self._loading:
+            return  # one page in flight at a time (a view may ask again meanwhile)
         self._loading = True
         generation = self._generation
         query, sort, desc, after = self.query, self.sort_key, self.descending, self._cursor
