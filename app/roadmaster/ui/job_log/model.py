@@ -70,6 +70,16 @@ COLUMNS: tuple[Column, ...] = (
     Column("status", "Status", "status"),
 )
 COLUMN_KEYS = tuple(c.key for c in COLUMNS)
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
+_ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
+_USER = int(Qt.ItemDataRole.UserRole.value)
+_ALIGNMENTS = tuple(
+    int(
+        (Qt.AlignmentFlag.AlignRight if c.numeric else Qt.AlignmentFlag.AlignLeft)
+        | Qt.AlignmentFlag.AlignVCenter
+    )
+    for c in COLUMNS
+)
 
 
 def costs_of(r: JobRow) -> float | None:
@@ -145,6 +155,9 @@ class JobLogModel(QAbstractTableModel):
         self.descending = True
         self.preference: UnitPreference = "auto"
         self._rows: list[JobRow] = []
+        # Each row's cell texts, formatted on the pool thread with its page: a paint
+        # then only looks strings up (the GUI thread formats nothing while scrolling).
+        self._texts: list[tuple[str, ...]] = []
         self._cursor: Cursor | None = None
         self._more = False
         self._loading = False
@@ -163,17 +176,16 @@ class JobLogModel(QAbstractTableModel):
             self.reload()
 
     def set_units(self, preference: UnitPreference) -> None:
-        self.preference = preference
-        if self._rows:
-            self.dataChanged.emit(
-                self.index(0, 0), self.index(len(self._rows) - 1, len(COLUMNS) - 1)
-            )
+        if preference != self.preference:
+            self.preference = preference
+            self.reload()
 
     def reload(self) -> None:
         """Drop the rows and fetch the first page of the current filter and sort."""
         self._generation += 1
         self.beginResetModel()
         self._rows = []
+        self._texts = []
         self._cursor = None
         self._more = self.service is not None
         self._loading = False
@@ -208,19 +220,18 @@ class JobLogModel(QAbstractTableModel):
                 return column.title + ("" if column.sort else " (not sortable)")
         return None
 
-    def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not (0 <= index.row() < len(self._rows)):
+    def data(self, index: _Index, role: int = _DISPLAY) -> Any:
+        # Called for every visible cell and role on each paint: the cheapest path
+        # first, and no formatting here (texts were made with the page).
+        if role == _DISPLAY:
+            row = index.row()
+            if 0 <= row < len(self._texts):
+                return self._texts[row][index.column()]
             return None
-        column = COLUMNS[index.column()]
-        r = self._rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return cell_text(r, column.key, self.preference)
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            if column.numeric:
-                return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.UserRole:
-            return r.id
+        if role == _ALIGN:
+            return _ALIGNMENTS[index.column()] if 0 <= index.column() < len(COLUMNS) else None
+        if role == _USER and 0 <= index.row() < len(self._rows):
+            return self._rows[index.row()].id
         return None
 
     def canFetchMore(self, parent: _Index = QModelIndex()) -> bool:  # noqa: B008, N802
@@ -249,11 +260,16 @@ class JobLogModel(QAbstractTableModel):
         self._loading = True
         generation = self._generation
         query, sort, desc, after = self.query, self.sort_key, self.descending, self._cursor
+        preference = self.preference
 
-        def load() -> Page:
-            return service.page(query, sort, desc, after, PAGE_SIZE)
+        def load() -> tuple[Page, tuple[tuple[str, ...], ...]]:
+            page = service.page(query, sort, desc, after, PAGE_SIZE)
+            texts = tuple(
+                tuple(cell_text(r, c.key, preference) for c in COLUMNS) for r in page.rows
+            )
+            return page, texts
 
-        self._run(load, lambda page: self._arrived(generation, page), self._failed)
+        self._run(load, lambda answer: self._arrived(generation, *answer), self._failed)
 
     def _count(self) -> None:
         service = self.service
@@ -265,7 +281,7 @@ class JobLogModel(QAbstractTableModel):
             lambda: service.count(query), lambda n: self._counted(generation, n), self._failed
         )
 
-    def _arrived(self, generation: int, page: Page) -> None:
+    def _arrived(self, generation: int, page: Page, texts: tuple[tuple[str, ...], ...]) -> None:
         if generation != self._generation:
             return  # an older filter's answer
         self._loading = False
@@ -275,6 +291,7 @@ class JobLogModel(QAbstractTableModel):
             first = len(self._rows)
             self.beginInsertRows(QModelIndex(), first, first + len(page.rows) - 1)
             self._rows.extend(page.rows)
+            self._texts.extend(texts)
             self.endInsertRows()
         self.page_loaded.emit(len(self._rows))
 
