@@ -62,7 +62,7 @@ class FilterChoices:
 class Analytics:
     period: Period
     game: Game | None
-    per_job: bool  # series points are jobs (last 10) rather than days
+    per_job: bool  # series points are jobs (last 10) rather than days or weeks
     series: tuple[SeriesPoint, ...]
     fuel_l_per_100km: tuple[float | None, ...]  # per series point
     fuel_moving_average: tuple[float | None, ...]
@@ -153,7 +153,8 @@ class JobLogService:
         if query is not None:
             conds = (*conds, *query.where())
         per_job = period == "last10"
-        points = joblog.series(src, conds, per_job)
+        bucket: joblog.Bucket = "job" if per_job else ("day" if period == "30d" else "week")
+        points = joblog.series(src, conds, bucket)
         economy = tuple(
             100.0 * p.fuel_used_l / p.distance_km if p.distance_km > 0 else None for p in points
         )

@@ -275,16 +275,24 @@ def period_query(
     return tuple(conds)
 
 
+Bucket = Literal["job", "day", "week"]
+
+
 def series(
-    source: Source, conds: Sequence[sa.ColumnElement[bool]], per_job: bool
+    source: Source, conds: Sequence[sa.ColumnElement[bool]], bucket: Bucket
 ) -> tuple[SeriesPoint, ...]:
-    """Income, profit, fuel and distance per day (or per job), oldest first."""
+    """Income, profit, fuel and distance per job, day or week (weeks start on
+    Sunday; the label is that day), oldest first."""
     c = jobs.c
     delivered = c.status == JobStatus.DELIVERED.value
-    key: sa.ColumnElement[Any] = (
-        sa.func.substr(c.ended_at, 1, 16) if per_job else sa.func.substr(c.ended_at, 1, 10)
-    )
-    group: tuple[sa.ColumnElement[Any], ...] = (key, c.id) if per_job else (key,)
+    key: sa.ColumnElement[Any]
+    if bucket == "job":
+        key = sa.func.substr(c.ended_at, 1, 16)
+    elif bucket == "day":
+        key = sa.func.substr(c.ended_at, 1, 10)
+    else:
+        key = sa.func.date(c.ended_at, "-" + sa.func.strftime("%w", c.ended_at) + " days")
+    group: tuple[sa.ColumnElement[Any], ...] = (key, c.id) if bucket == "job" else (key,)
     stmt = (
         sa.select(
             key,

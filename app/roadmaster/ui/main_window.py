@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
+        self.job_log.add_to_status_bar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
         self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}

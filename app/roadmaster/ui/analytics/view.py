@@ -116,14 +116,14 @@ class AnalyticsView(QWidget):
         grid.addWidget(self.income, 0, 0)
         grid.addWidget(self.fuel, 0, 1)
         grid.addWidget(self.cargo, 1, 0)
-        grid.addWidget(self.route, 1, 1)
-        grid.addWidget(self.months, 2, 0)
-        grid.addWidget(self.damage, 2, 1)
-        grid.addWidget(self._titled("Monthly P&L", self.pnl), 3, 0)
-        grid.addWidget(self._titled("Company standings", self.standings), 3, 1)
-        grid.addWidget(self._titled("Achievements", self.achievements), 4, 0, 1, 2)
-        for row in range(3):
-            grid.setRowMinimumHeight(row, 260)
+        grid.addWidget(self.damage, 1, 1)
+        grid.addWidget(self.route, 2, 0, 1, 2)  # twenty routes need the height
+        grid.addWidget(self.months, 3, 0)
+        grid.addWidget(self._titled("Monthly P&L", self.pnl), 3, 1)
+        grid.addWidget(self._titled("Company standings", self.standings), 4, 0)
+        grid.addWidget(self._titled("Achievements", self.achievements), 4, 1)
+        for row, height in ((0, 320), (1, 340), (2, 480), (3, 320)):
+            grid.setRowMinimumHeight(row, height)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -320,7 +320,7 @@ class AnalyticsView(QWidget):
             self.months.plot.plot(
                 xs, net, pen=pen(c.ok.name(), 2), symbol="o", symbolSize=5, name="net"
             )
-        step = max(1, len(months) // 12)
+        step = max(1, len(months) // 6)
         self.months.plot.getAxis("bottom").setTicks([[(x, months[x].month) for x in xs[::step]]])
         self.months.set_hover(
             [float(x) for x in xs],

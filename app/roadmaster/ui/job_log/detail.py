@@ -226,8 +226,9 @@ class JobDetailDialog(QDialog):
         self.rpm.set_hover(minutes, lambda i: f"{at(i)}: {t.engine_rpm[i]:,.0f} rpm")
         self.fuel.set_hover(minutes, lambda i: f"{at(i)}: {format_volume(t.fuel_l[i], units)}")
         self.damage.set_hover(minutes, lambda i: f"{at(i)}: {damage[i]:.1f} %")
-        if not len(t):
-            self.route.readout.setText("no samples stored for this job")
+        if not len(t):  # demo data, or a job logged before samples were kept
+            for chart in self.charts:
+                chart.readout.setText("no samples stored for this job")
 
     def _fill_events(self, d: JobDetail) -> None:
         money = currency_for(d.row.game)

@@ -64,8 +64,11 @@ class JobLogPages:
         controller.bridge.events_committed.connect(self._events)
         self.details: list[QWidget] = []
         self.speed_box: QComboBox | None = None
-        if controller.options.demo:
-            self._add_speed_control()
+
+    def add_to_status_bar(self, status_bar: Any) -> None:
+        """The demo's speed control, at the right of the status bar (demo only)."""
+        if self.controller.options.demo:
+            self._add_speed_control(status_bar)
 
     def show_jobs(self) -> None:
         self.tabs.setCurrentIndex(self.jobs_index)
@@ -152,7 +155,7 @@ class JobLogPages:
 
     # --- demo speed --------------------------------------------------------------------
 
-    def _add_speed_control(self) -> None:
+    def _add_speed_control(self, status_bar: Any) -> None:
         box = QComboBox()
         box.setObjectName("demoSpeed")
         box.setToolTip(
@@ -168,7 +171,7 @@ class JobLogPages:
             box.insertItem(0, f"Demo {current:g}×", current)
             box.setCurrentIndex(0)
         box.currentIndexChanged.connect(lambda _i: self.set_demo_speed(box.currentData()))
-        self.window.statusBar().addPermanentWidget(box)
+        status_bar.addPermanentWidget(box)
         self.speed_box = box
 
     def set_demo_speed(self, speed: float) -> None:

@@ -156,7 +156,7 @@ class JobLogView(QWidget):
         header.setDefaultSectionSize(110)
         header.resizeSection(2, 230)
         header.resizeSection(3, 230)
-        header.resizeSection(0, 130)
+        header.resizeSection(0, self.fontMetrics().horizontalAdvance("2026-12-31 23:59") + 24)
         header.sectionResized.connect(lambda *_: self._save_header())
         header.sectionMoved.connect(lambda *_: self._save_header())
         self.table.doubleClicked.connect(lambda index: self._open(index.row()))
