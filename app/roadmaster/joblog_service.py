@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from roadmaster.jobs.achievements import Progress
+from roadmaster.jobs.events import JobStatus
 from roadmaster.storage import joblog
 from roadmaster.storage.joblog import JobDetail, MonthPnl, Period, Ranked, SeriesPoint, Standing
 from roadmaster.storage.queries import Cursor, JobQuery, JobRow, Page, job_page
@@ -47,6 +48,8 @@ __all__ = [
 MIN_JOBS_TO_RANK: Final = 3
 TOP_N: Final = 10
 MOVING_AVERAGE_N: Final = 7
+#: The jobs the player may resolve or delete from the detail view.
+UNFINISHED: Final = (JobStatus.ABANDONED.value, JobStatus.NEEDS_REVIEW.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +218,30 @@ class JobLogService:
             progress=progress,
             cancel=cancel,
         )
+
+    # --- the player's verdict on an unfinished job ------------------------------------------
+
+    def resolve(self, job_id: int, status: JobStatus) -> bool:
+        """Mark an "abandoned" / "needs review" job delivered or cancelled; False when
+        the job is gone or not unfinished.  Local only: what the cloud was told stays
+        in the outbox as it was (the contract has no way to change a job's outcome)."""
+        if status not in (JobStatus.DELIVERED, JobStatus.CANCELLED):
+            raise ValueError(f"a job can be marked delivered or cancelled, not {status.value}")
+        c = jobs.c
+        stmt = (
+            jobs.update()
+            .where(c.id == job_id, c.status.in_(UNFINISHED))
+            .values(status=status.value, updated_at=self._clock())
+        )
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
+
+    def delete(self, job_id: int) -> bool:
+        """Delete an unfinished job with its samples, events and unsent outbox rows
+        (ON DELETE CASCADE); False when it is gone or not unfinished."""
+        stmt = jobs.delete().where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED))
+        with self.engine.begin() as conn:
+            return conn.execute(stmt).rowcount == 1
 
     def report_rows(self, query: JobQuery | None, limit: int) -> tuple[tuple[JobRow, ...], int]:
         """The newest ``limit`` jobs of ``query`` and how many match in all (the PDF)."""

@@ -221,3 +221,59 @@ def test_export_from_the_view(
     with qtbot.waitSignal(view.export_failed, timeout=TIMEOUT_MS) as failed:
         view.export("csv", str(tmp_path / "nope" / "x.csv"))
     assert "does not exist" in failed.args[0] and "\n" not in failed.args[0]
+
+
+@pytest.fixture
+def writable(data_dir: Path, tmp_path: Path) -> Iterator[tuple[Path, JobLogService]]:
+    """A copy of the log, opened for writing as the app's capture opens it."""
+    import shutil
+
+    from roadmaster.storage import Store
+
+    copy = tmp_path / "copy"
+    shutil.copytree(data_dir, copy)
+    store = Store.open(copy)
+    yield copy, JobLogService(store.engine)
+    store.close()
+
+
+def test_an_unfinished_job_can_be_resolved_or_deleted(
+    qtbot: Any, writable: tuple[Path, JobLogService], runner: Any
+) -> None:
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    folder, service = writable
+    review = [r[0] for r in _sql(folder, "SELECT id FROM jobs WHERE status='needs-review'")]
+    first, second = review[:2]
+    dialog = JobDetailDialog(first, service, runner)
+    dialog.ask = False  # the question a player would answer with Yes
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    assert not dialog.mark_cancelled.isHidden() and not dialog.delete_button.isHidden()
+    with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT_MS):
+        dialog.mark_cancelled.click()
+    assert _sql(folder, f"SELECT status FROM jobs WHERE id={first}") == [("cancelled",)]
+    qtbot.waitUntil(lambda: dialog.mark_cancelled.isHidden(), timeout=TIMEOUT_MS)
+    # a finished job can no longer be changed or deleted from here
+    assert service.delete(first) is False
+
+    other = JobDetailDialog(second, service, runner)
+    other.ask = False
+    qtbot.addWidget(other)
+    with qtbot.waitSignal(other.loaded, timeout=TIMEOUT_MS):
+        pass
+    with qtbot.waitSignal(other.changed, timeout=TIMEOUT_MS):
+        other.delete_button.click()
+    assert _sql(folder, f"SELECT count(*) FROM jobs WHERE id={second}") == [(0,)]
+    assert _sql(folder, f"SELECT count(*) FROM job_events WHERE job_id={second}") == [(0,)]
+
+
+def test_a_delivered_job_offers_no_verdict(qtbot: Any, service: JobLogService, runner: Any) -> None:
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    dialog = JobDetailDialog(2, service, runner)
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    assert dialog.mark_delivered.isHidden() and dialog.delete_button.isHidden()

@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
+    QPushButton,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -95,6 +97,8 @@ class JobDetailDialog(QDialog):
     """Opens empty, fills when the job's detail arrives (``loaded``)."""
 
     loaded = Signal()
+    changed = Signal(int)  # the job was marked delivered / cancelled, or deleted (its id)
+    ask = True  # confirm before changing the log (tests answer themselves)
 
     def __init__(
         self,
@@ -151,6 +155,22 @@ class JobDetailDialog(QDialog):
         split.setStretchFactor(1, 2)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
+        # For a job the tracker could not close (abandoned, needs review): the verdict.
+        self.service = service
+        self.runner = runner
+        self.mark_delivered = QPushButton("Mark delivered")
+        self.mark_cancelled = QPushButton("Mark cancelled")
+        self.delete_button = QPushButton("Delete…")
+        for button, role in (
+            (self.mark_delivered, QDialogButtonBox.ButtonRole.ActionRole),
+            (self.mark_cancelled, QDialogButtonBox.ButtonRole.ActionRole),
+            (self.delete_button, QDialogButtonBox.ButtonRole.DestructiveRole),
+        ):
+            buttons.addButton(button, role)
+            button.hide()
+        self.mark_delivered.clicked.connect(lambda: self.resolve("delivered"))
+        self.mark_cancelled.clicked.connect(lambda: self.resolve("cancelled"))
+        self.delete_button.clicked.connect(self.delete)
         column = QVBoxLayout(self)
         column.addWidget(self.heading)
         column.addWidget(split, 1)
@@ -181,7 +201,57 @@ class JobDetailDialog(QDialog):
         self._plot(detail, units)
         self._fill_events(detail)
         self._fill_economics(r)
+        unfinished = r.status.value in ("abandoned", "needs-review")
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setVisible(unfinished)
         self.loaded.emit()
+
+    # --- the verdict ---------------------------------------------------------------------
+
+    def _confirm(self, title: str, text: str) -> bool:
+        if not self.ask:
+            return True
+        answer = QMessageBox.question(self, title, text)
+        return answer == QMessageBox.StandardButton.Yes
+
+    def resolve(self, status: str) -> None:
+        from roadmaster.jobs.events import JobStatus
+
+        if not self._confirm(
+            "Change the job",
+            f"Mark job {self.job_id} {status}? Its economics stay as they were stored; "
+            "the cloud keeps what it was already sent.",
+        ):
+            return
+        verdict = JobStatus(status)
+        resolve = self.service.resolve
+        self.runner(lambda: resolve(self.job_id, verdict), self._done, self._failed)
+
+    def delete(self) -> None:
+        if not self._confirm(
+            "Delete the job",
+            f"Delete job {self.job_id} with its samples and events from the local log? "
+            "This cannot be undone.",
+        ):
+            return
+        remove = self.service.delete
+        self.runner(lambda: remove(self.job_id), self._deleted, self._failed)
+
+    def _done(self, ok: bool) -> None:
+        if ok:
+            self.changed.emit(self.job_id)
+            self.runner(lambda: self.service.detail(self.job_id), self._reloaded,
+                        self._failed)  # fmt: skip
+
+    def _reloaded(self, detail: JobDetail | None) -> None:
+        for chart in self.charts:
+            chart.plot.clear()
+        self._arrived(detail)
+
+    def _deleted(self, ok: bool) -> None:
+        if ok:
+            self.changed.emit(self.job_id)
+            self.accept()
 
     def _plot(self, d: JobDetail, units: UnitSystem) -> None:
         c = theme.current()

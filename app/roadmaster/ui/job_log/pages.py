@@ -142,6 +142,7 @@ class JobLogPages:
             job_id, self.service, self._runner, self.controller.unit_preference, self.window
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.changed.connect(lambda _id: self._refresh_timer.start())
         dialog.destroyed.connect(
             lambda *_: self.details.remove(dialog) if dialog in self.details else None
         )
