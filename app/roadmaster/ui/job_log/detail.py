@@ -47,8 +47,8 @@ EVENT_NAMES = {
     "toll": "Toll",
     "ferry": "Ferry",
     "train": "Train",
-    "refuel_paid": "Refuel (paid)",
-    "refuel": "Refuel",
+    "refuel_start": "Refuelling",
+    "refuel": "Refuelled",
 }
 
 
@@ -153,6 +153,9 @@ class JobDetailDialog(QDialog):
         split.addWidget(lower)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
+        split.setSizes([600, 400])  # the tables keep room for a handful of rows
+        for chart in (self.speed, self.rpm, self.fuel, self.damage):
+            chart.plot.setMinimumHeight(110)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.reject)
         # For a job the tracker could not close (abandoned, needs review): the verdict.
@@ -265,8 +268,13 @@ class JobDetailDialog(QDialog):
         damage = [100.0 * v for v in t.damage]
         # connect="finite": a NaN (where the recording was interrupted) breaks the line
         self.route.plot.plot(
-            list(t.x_m), [-z for z in t.z_m], pen=pen(c.accent.name(), 3), connect="finite"
+            [x / 1000.0 for x in t.x_m],
+            [-z / 1000.0 for z in t.z_m],
+            pen=pen(c.accent.name(), 3),
+            connect="finite",
         )
+        self.route.plot.setLabel("bottom", "km")
+        self.route.plot.setLabel("left", "km")
         speed_curve = self.speed.plot.plot(minutes, speed, pen=pen(c.accent.name()))
         self.speed.plot.plot(minutes, limit, pen=pen(c.limit.name(), 1.5, dashed=True))
         self.rpm.plot.plot(minutes, list(t.engine_rpm), pen=pen(c.ok.name()))
