@@ -8,6 +8,7 @@ with a QGuiApplication (fonts); no widgets.
 
 from __future__ import annotations
 
+import errno
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from PySide6.QtGui import (
     QPen,
 )
 
-from roadmaster.exports.files import atomic_path
+from roadmaster.exports.files import atomic_path, check_target
 from roadmaster.joblog_service import Analytics, JobLogService, JobQuery, JobRow
 from roadmaster.telemetry.frame import Game
 from roadmaster.units import currency_for, format_money
@@ -72,6 +73,7 @@ def write_report(
 ) -> int:
     """Write the report to ``out`` (atomically); the number of pages."""
     query = query or JobQuery()
+    check_target(out)  # a bad folder is said before the work, not after
     games = [query.game] if query.game is not None else [Game.ATS, Game.ETS2]
     per_game = [(g, service.analytics("all", g, query)) for g in games]
     per_game = [(g, a) for g, a in per_game if a.jobs] or per_game[:1]
@@ -105,7 +107,9 @@ def write_report(
             pages.new_page()
             _jobs_pages(pages, rows, total)
         finally:
-            painter.end()
+            ended = painter.end()
+        if not ended or tmp.stat().st_size == 0:  # Qt reports a failed write only here
+            raise OSError(errno.EIO, "the PDF could not be written completely")
     if progress is not None:
         progress(len(per_game) + 1, len(per_game) + 1)
     return pages.count
