@@ -100,11 +100,11 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
-        self.job_log.add_to_status_bar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
         self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
+        self.job_log.add_speed_control()
 
         controller.dashboard_changed.connect(self._on_dashboard)
         controller.job_changed.connect(self.job_panel.show_model)

@@ -65,10 +65,11 @@ class JobLogPages:
         self.details: list[QWidget] = []
         self.speed_box: QComboBox | None = None
 
-    def add_to_status_bar(self, status_bar: Any) -> None:
-        """The demo's speed control, at the right of the status bar (demo only)."""
+    def add_speed_control(self) -> None:
+        """The demo's speed control, in the menu bar's free right corner (demo only;
+        the status bar's texts keep their room)."""
         if self.controller.options.demo:
-            self._add_speed_control(status_bar)
+            self._add_speed_control()
 
     def show_jobs(self) -> None:
         self.tabs.setCurrentIndex(self.jobs_index)
@@ -156,7 +157,7 @@ class JobLogPages:
 
     # --- demo speed --------------------------------------------------------------------
 
-    def _add_speed_control(self, status_bar: Any) -> None:
+    def _add_speed_control(self) -> None:
         box = QComboBox()
         box.setObjectName("demoSpeed")
         box.setToolTip(
@@ -172,7 +173,7 @@ class JobLogPages:
             box.insertItem(0, f"Demo {current:g}×", current)
             box.setCurrentIndex(0)
         box.currentIndexChanged.connect(lambda _i: self.set_demo_speed(box.currentData()))
-        status_bar.addPermanentWidget(box)
+        self.window.menuBar().setCornerWidget(box, Qt.Corner.TopRightCorner)
         self.speed_box = box
 
     def set_demo_speed(self, speed: float) -> None:
