@@ -277,3 +277,45 @@ def test_a_delivered_job_offers_no_verdict(qtbot: Any, service: JobLogService, r
     with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
         pass
     assert dialog.mark_delivered.isHidden() and dialog.delete_button.isHidden()
+
+
+def test_the_demo_speed_control_brings_a_finished_job_to_the_log(
+    qtbot: Any, tmp_path: Path
+) -> None:
+    """At 1x the simulator's first job ends after ~20 minutes; switching the window's
+    control to 60x brings it to the Jobs page (and the analytics) within a minute."""
+    from PySide6.QtCore import QSettings
+
+    from roadmaster.telemetry.simulator import SimulatorSource
+    from roadmaster.ui.app import RoadMasterApp
+    from roadmaster.ui.controller import AppOptions
+
+    options = AppOptions(
+        source_factory=lambda: SimulatorSource(), data_dir=tmp_path / "demo", demo=True, speed=1.0
+    )
+    app = RoadMasterApp(options, QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat))
+    qtbot.addWidget(app.window)
+    pages = app.window.job_log
+    box = pages.speed_box
+    assert box is not None and [box.itemText(i) for i in range(box.count())] == [
+        "Demo 1×", "Demo 10×", "Demo 60×",
+    ]  # fmt: skip
+    app.start(show=True)
+    qtbot.waitUntil(lambda: pages.service is not None, timeout=60_000)
+    box.setCurrentIndex(2)
+    assert app.controller.capture.speed_dial.get() == 60.0
+    pages.show_jobs()
+
+    def finished_in_log() -> bool:
+        model = pages.view.model
+        rows = [model.row_at(r) for r in range(model.rowCount())]
+        return any(r is not None and r.status.value != "open" for r in rows)
+
+    qtbot.waitUntil(finished_in_log, timeout=90_000)
+    pages.load_analytics()
+    pages.show_analytics()
+    qtbot.waitUntil(
+        lambda: pages.analytics.data is not None and pages.analytics.data.jobs >= 1,
+        timeout=TIMEOUT_MS,
+    )
+    assert app.shutdown()
