@@ -45,7 +45,7 @@ from roadmaster.storage.errors import DataFileError
 from roadmaster.storage.history import CareerKeeper
 from roadmaster.storage.store import Store
 from roadmaster.telemetry.frame import Game
-from roadmaster.telemetry.source import Source, iterate
+from roadmaster.telemetry.source import Source, SpeedDial, iterate
 from roadmaster.telemetry.status import GameState, Monitor, Reading
 
 log = logging.getLogger(__name__)
@@ -136,7 +136,7 @@ class Capture:
         store: Store | None,
         *,
         sample_interval_s: float = 1.0,
-        speed: float | None = 1.0,
+        speed: float | SpeedDial | None = 1.0,
         poll_interval_s: float = 0.1,
         economy: EconomySettings | None = None,
         on_reading: Callable[[Reading], None] | None = None,
@@ -235,7 +235,8 @@ class Capture:
     def _flush_if_due(self) -> None:
         if not self._pending:
             return
-        if self.source.recorded and self.speed is None:
+        speed = self.speed.get() if isinstance(self.speed, SpeedDial) else self.speed
+        if self.source.recorded and speed is None:
             due = (
                 len(self._pending) >= BATCH_EVENTS
                 or time.monotonic() - self._last_flush >= BATCH_WALL_S

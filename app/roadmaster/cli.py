@@ -27,6 +27,7 @@ COMMANDS = (
     "headless",
     "sync",
     "jobs",
+    "export",
     "status",
     "repair",
     "demo_data",
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="start minimised (to the tray where there is one)",
     )
+    window.add_argument(
+        "--speedup",
+        dest="gui_speedup",
+        type=float,
+        metavar="N",
+        help="with --demo: the simulated truck drives N times faster (60: a delivery in "
+        "about 20 s); the window's demo-speed control changes it later",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMANDS:
         module = importlib.import_module(f"roadmaster.commands.{name}")
@@ -120,6 +129,8 @@ def _run_window(args: argparse.Namespace) -> int:
         argv += ["--source", args.gui_source]
     if args.gui_minimised:
         argv.append("--minimised")
+    if args.gui_speedup is not None:
+        argv += ["--speedup", str(args.gui_speedup)]
     if args.verbose:
         argv.append("--verbose")
     return gui.main(argv)

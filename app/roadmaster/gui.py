@@ -52,7 +52,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--source", help=f"where telemetry comes from: {SOURCE_FORMS}")
     p.add_argument("--shm-path", help=argparse.SUPPRESS)
-    p.add_argument("--speedup", type=float, help="play the simulator this many times faster (demo)")
+    p.add_argument(
+        "--speedup",
+        type=float,
+        metavar="N",
+        help="with --demo: the simulated truck drives N times faster (60: a delivery in "
+        "about 20 s); the window's demo-speed control changes it later",
+    )
     # benchmark hooks (bench/bench_gui.py), not for users
     p.add_argument("--bench-seconds", type=float, default=0.0, help=argparse.SUPPRESS)
     p.add_argument("--bench-report", help=argparse.SUPPRESS)
@@ -190,6 +196,27 @@ def self_test(out: TextIO | None = None) -> int:
                 os.environ.pop("ROADMASTER_HOME", None)
             else:
                 os.environ["ROADMASTER_HOME"] = saved
+
+
+def export_pdf_report(data_dir: Path, query: object, out: Path) -> int:
+    """``roadmaster export --format pdf``: the report drawn by Qt's PDF writer (this
+    module is the one allowed to reach into the UI).  No window opens: without a
+    display Qt runs offscreen.  Returns the number of pages."""
+    from datetime import datetime
+
+    from roadmaster.joblog_service import JobLogService, JobQuery
+    from roadmaster.storage.readonly import reading
+
+    if display_problem(sys.platform, os.environ):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    from roadmaster.ui.report_pdf import ensure_gui_application, write_report
+
+    _app = ensure_gui_application()
+    with reading(data_dir) as engine:
+        service = JobLogService(engine)
+        stamp = f"Made {datetime.now():%Y-%m-%d %H:%M} from {data_dir}"
+        assert isinstance(query, JobQuery)
+        return write_report(service, out, query, now_text=stamp)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,12 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from roadmaster import paths
+from roadmaster.exports.jobs import job_json
 from roadmaster.jobs.events import JobStatus
+from roadmaster.storage.joblog import fines_of
 from roadmaster.storage.queries import SORT_COLUMNS, JobQuery, JobRow, job_page
 from roadmaster.storage.readonly import reading
-from roadmaster.storage.tables import job_events
 from roadmaster.telemetry.frame import Game
 from roadmaster.units import format_game_time
 
@@ -27,6 +26,15 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--data-dir", help="data folder (default: the user data folder)")
     p.add_argument("--json", action="store_true", help="print a JSON list")
+    add_filters(p)
+    p.add_argument("--sort", default="id", help="column to sort by (default id)")
+    p.add_argument("--asc", action="store_true", help="ascending (default: descending)")
+    p.add_argument("--limit", type=int, default=50, help="at most this many jobs (0 = all)")
+    p.set_defaults(func=run)
+
+
+def add_filters(p: argparse.ArgumentParser) -> None:
+    """The job log's filters (shared with ``export``)."""
     p.add_argument("--game", choices=[g.value for g in Game if g != Game.UNKNOWN])
     p.add_argument("--status", choices=[s.value for s in JobStatus])
     p.add_argument("--from", dest="date_from", help="started on or after (YYYY-MM-DD, UTC)")
@@ -35,10 +43,20 @@ def register(sub: Any) -> None:
     p.add_argument("--destination-city")
     p.add_argument("--company", help="source or destination company")
     p.add_argument("--cargo")
-    p.add_argument("--sort", default="id", help="column to sort by (default id)")
-    p.add_argument("--asc", action="store_true", help="ascending (default: descending)")
-    p.add_argument("--limit", type=int, default=50, help="at most this many jobs (0 = all)")
-    p.set_defaults(func=run)
+
+
+def query_of(args: argparse.Namespace) -> JobQuery:
+    """The filter the options of :func:`add_filters` describe."""
+    return JobQuery(
+        started_from=_date(args.date_from, "--from"),
+        started_to=_date(args.date_to, "--to"),
+        game=Game(args.game) if args.game else None,
+        status=JobStatus(args.status) if args.status else None,
+        source_city=args.source_city,
+        destination_city=args.destination_city,
+        company=args.company,
+        cargo=args.cargo,
+    )
 
 
 def _date(text: str | None, flag: str) -> datetime | None:
@@ -61,16 +79,7 @@ def run(args: argparse.Namespace) -> int:
         raise _usage(
             f"can't sort by {args.sort!r}; choose one of {', '.join(sorted(SORT_COLUMNS))}"
         )
-    query = JobQuery(
-        started_from=_date(args.date_from, "--from"),
-        started_to=_date(args.date_to, "--to"),
-        game=Game(args.game) if args.game else None,
-        status=JobStatus(args.status) if args.status else None,
-        source_city=args.source_city,
-        destination_city=args.destination_city,
-        company=args.company,
-        cargo=args.cargo,
-    )
+    query = query_of(args)
     with reading(paths.data_dir(args.data_dir)) as engine:
         rows: list[JobRow] = []
         cursor = None
@@ -81,65 +90,13 @@ def run(args: argparse.Namespace) -> int:
             cursor = page.next_cursor
             if cursor is None or (args.limit > 0 and len(rows) >= args.limit):
                 break
-        fines = _fines(engine, [r.id for r in rows])
+        fines = fines_of(engine, [r.id for r in rows])
     if args.json:
         json.dump([job_json(r, fines.get(r.id, [])) for r in rows], sys.stdout, indent=2)
         print()
     else:
         _print_table(rows)
     return 0
-
-
-def _fines(engine: sa.Engine, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {}
-    with engine.connect() as conn:
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            q = (
-                sa.select(job_events.c.job_id, job_events.c.offence, job_events.c.amount)
-                .where(job_events.c.kind == "fine", job_events.c.job_id.in_(chunk))
-                .order_by(job_events.c.id)
-            )
-            for job_id, offence, amount in conn.execute(q):
-                out.setdefault(job_id, []).append({"offence": offence, "amount": amount})
-    return out
-
-
-def job_json(r: JobRow, fines: list[dict[str, Any]]) -> dict[str, Any]:
-    """One job as the `jobs --json` contract names it (game units: kg, km, litres)."""
-    return {
-        "id": r.id,
-        "status": r.status.value,
-        "game": r.game.value,
-        "currency": r.currency,
-        "source_city": r.source_city,
-        "source_company": r.source_company,
-        "destination_city": r.destination_city,
-        "destination_company": r.destination_company,
-        "cargo": r.cargo,
-        "cargo_mass_kg": r.cargo_mass_kg,
-        "income": r.income,
-        "revenue": r.revenue,
-        "planned_distance_km": r.planned_distance_km,
-        "driven_distance_km": r.distance_km,
-        "fuel_used_l": r.fuel_used_l,
-        "started_game_time": r.started_game_min,
-        "finished_game_time": r.ended_game_min,
-        "started_at": r.started_at.isoformat(),
-        "finished_at": r.ended_at.isoformat() if r.ended_at else None,
-        "delivered_late": r.late,
-        "cargo_damage": r.cargo_damage,
-        "damage_taken": r.damage_taken,
-        "xp": r.xp,
-        "penalty": r.penalty,
-        "fines": fines,
-        "tolls": r.tolls,
-        "transport_cost": r.transport_cost,
-        "fuel_cost": r.fuel_cost,
-        "damage_cost": r.damage_cost,
-        "profit": r.profit,
-        "safety_score": r.safety_score,
-    }
 
 
 def _print_table(rows: list[JobRow]) -> None:

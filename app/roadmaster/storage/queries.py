@@ -60,6 +60,12 @@ class JobQuery:
     company: str | None = None
     cargo: str | None = None
     status: JobStatus | None = None
+    #: either end of the job (the job log's city filter)
+    city: str | None = None
+    #: delivered late only
+    late_only: bool = False
+    #: words that must each appear in the cargo, a city or a company (case-insensitive)
+    text: str | None = None
 
     def where(self) -> list[sa.ColumnElement[bool]]:
         """The SQL conditions of this filter."""
@@ -87,6 +93,27 @@ class JobQuery:
             conds.append(c.cargo == self.cargo)
         if self.status is not None:
             conds.append(c.status == self.status.value)
+        if self.city is not None:
+            conds.append(sa.or_(c.source_city == self.city, c.destination_city == self.city))
+        if self.late_only:
+            conds.append(c.late.is_(True))
+        for word in (self.text or "").split():
+            # LIKE is case-insensitive for ASCII in SQLite; escape the wildcards typed.
+            pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            conds.append(
+                sa.or_(
+                    *(
+                        col.like(pattern, escape="\\")
+                        for col in (
+                            c.cargo,
+                            c.source_city,
+                            c.destination_city,
+                            c.source_company,
+                            c.destination_company,
+                        )
+                    )
+                )
+            )
         return conds
 
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from roadmaster.errors import UserError
 from roadmaster.jobs.events import Event
-from roadmaster.telemetry.source import Source
+from roadmaster.telemetry.source import Source, SpeedDial
 from roadmaster.telemetry.status import Reading
 from roadmaster.ui.present import JobProgress
 
@@ -66,7 +66,8 @@ class CaptureService:
         self._source_factory = source_factory
         self._data_dir = data_dir
         self._publisher = publisher
-        self._speed = speed
+        # The demo's speed control turns this dial while the capture plays.
+        self.speed_dial = SpeedDial(speed)
         self._sample_interval_s = sample_interval_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -123,7 +124,7 @@ class CaptureService:
                 source,
                 store,
                 self._publisher,
-                speed=self._speed,
+                speed=self.speed_dial,
                 sample_interval_s=self._sample_interval_s,
             )
             capture.stop_event = self._stop  # stop() works even before run() starts

@@ -43,11 +43,14 @@ class CloudWiring:
 def start_demo_server(data_dir: Path) -> tuple[str, str, Callable[[], None]]:
     """Serve the reference API in-process; returns (base URL, demo API key, stop)."""
     from roadmaster.server.app import create_app
+    from roadmaster.server.limits import Limits
     from roadmaster.server.runner import serve_in_thread
     from roadmaster.server.users import UserExistsError, add_user, rotate_key
 
     db_url = f"sqlite:///{data_dir / 'demo-server.db'}"
-    app = create_app(db_url)
+    # At 60× the simulator records 60 samples a second: the hosted service's 7,200
+    # an hour would hold the demo's deliveries back after two minutes.
+    app = create_app(db_url, limits=Limits(telemetry_per_hour=1_000_000, jobs_per_hour=10_000))
     try:
         key = add_user(db_url, DEMO_USER)
     except UserExistsError:  # a demo run before: same user, a fresh key

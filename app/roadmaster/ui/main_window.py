@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -66,7 +67,12 @@ class MainWindow(QMainWindow):
         column.addWidget(self.hints)
         column.addWidget(self.dashboard, 1)
         self._column = column
-        self.setCentralWidget(centre)
+        # The dashboard shares the centre with the job log and the analytics (issue 11).
+        self.pages = QTabWidget()
+        self.pages.setObjectName("pages")
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(centre, "Dashboard")
+        self.setCentralWidget(self.pages)
         self.dashboard.installEventFilter(self)
         self._painted = False
         self.job_panel = JobPanel()
@@ -88,6 +94,10 @@ class MainWindow(QMainWindow):
         )
         self.tabifyDockWidget(self.route_dock, self.roadie_dock)
         self.route_dock.raise_()
+        from roadmaster.ui.job_log.pages import JobLogPages
+
+        self.job_log = JobLogPages(self, self.pages, controller, qsettings)
+        self.pages.currentChanged.connect(self._page_changed)
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
@@ -95,6 +105,7 @@ class MainWindow(QMainWindow):
         self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
+        self.job_log.add_speed_control()
 
         controller.dashboard_changed.connect(self._on_dashboard)
         controller.job_changed.connect(self.job_panel.show_model)
@@ -141,6 +152,11 @@ class MainWindow(QMainWindow):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(key))
             view.addAction(toggle)
+        view.addSeparator()
+        self._action(view, "&Dashboard", None, lambda: self.pages.setCurrentIndex(0), "Ctrl+0")
+        self._action(view, "&Jobs", None, self.job_log.show_jobs, "Ctrl+J")
+        self._action(view, "&Analytics", None, self.job_log.show_analytics, "Ctrl+Shift+A")
+        view.addSeparator()
         self.overlay_action = self._action(view, "&Overlay", None, c.toggle_overlay, "Ctrl+O")
         self.overlay_action.setCheckable(True)
         view.addSeparator()
@@ -218,6 +234,7 @@ class MainWindow(QMainWindow):
         self.route_view = RouteView(self.controller)
         self.route_dock.setWidget(self.route_view)
         placeholder.deleteLater()
+        self.job_log.load_analytics()  # the charts need pyqtgraph too
 
     # --- layout persistence ------------------------------------------------------------
 
@@ -231,6 +248,9 @@ class MainWindow(QMainWindow):
             restored = self.restoreGeometry(QByteArray(geometry))
         if isinstance(state, QByteArray | bytes):
             self.restoreState(QByteArray(state), STATE_VERSION)
+        page = settings.value("main/page", 0, int)
+        if isinstance(page, int) and 0 <= page < self.pages.count():
+            self.pages.setCurrentIndex(page)
         if not restored:
             screen = self.screen() or QGuiApplication.primaryScreen()
             if screen is not None:
@@ -251,6 +271,7 @@ class MainWindow(QMainWindow):
     def save_layout(self, settings: QSettings) -> None:
         settings.setValue("main/geometry", self.saveGeometry())
         settings.setValue("main/state", self.saveState(STATE_VERSION))
+        settings.setValue("main/page", self.pages.currentIndex())
 
     def reset_layout(self) -> None:
         self.restoreState(self._default_state, STATE_VERSION)
@@ -262,7 +283,12 @@ class MainWindow(QMainWindow):
     # --- visibility --------------------------------------------------------------------
 
     def dashboard_visible(self) -> bool:
-        return self.isVisible() and not self.isMinimized()
+        return self.isVisible() and not self.isMinimized() and self.pages.currentIndex() == 0
+
+    def _page_changed(self, index: int) -> None:
+        self._report_visibility()
+        if index == 0:
+            self.dashboard.show_model(self.controller.dashboard)
 
     def _report_visibility(self) -> None:
         self.controller.set_view_active("dashboard", self.dashboard_visible())

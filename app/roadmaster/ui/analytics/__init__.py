@@ -1,0 +1,1 @@
+"""Career analytics: charts over the job log."""
