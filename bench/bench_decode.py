@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from roadmaster.telemetry.codec import decode_raw
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.simulator import Simulator
 

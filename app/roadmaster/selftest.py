@@ -54,7 +54,7 @@ def check(condition: bool, problem: str) -> None:
 
 def decode_frame(ctx: Context) -> str:
     """The simulator writes maps in the plugin's layout; the decoder reads them."""
-    from roadmaster.telemetry.decode import decode
+    from roadmaster.telemetry.decoding import decode
     from roadmaster.telemetry.frame import Game
     from roadmaster.telemetry.simulator import Simulator
 

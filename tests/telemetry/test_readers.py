@@ -15,7 +15,7 @@ import pytest
 
 from roadmaster.errors import SourceError
 from roadmaster.telemetry.codec import MapWriter
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE, layout
 from roadmaster.telemetry.readers import (
     FileSource,

@@ -15,7 +15,7 @@ import math
 import pytest
 
 from roadmaster.telemetry.codec import decode_raw
-from roadmaster.telemetry.decode import decode, decoder
+from roadmaster.telemetry.decoding import decode, decoder
 from roadmaster.telemetry.frame import Frame, Game
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.simulator import Simulator, SimulatorSource
