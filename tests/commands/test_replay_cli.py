@@ -7,7 +7,7 @@ import struct
 from pathlib import Path
 
 from roadmaster.telemetry.recording import MAGIC, RecordingWriter
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from tests.commands.conftest import db_rows, roadmaster
 
 RECORD = struct.Struct("<dBI")

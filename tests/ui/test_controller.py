@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings
 
 from roadmaster.jobs.events import JobDelivered, JobStarted
 from roadmaster.storage.store import Store
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.ui.app import RoadMasterApp
 from roadmaster.ui.controller import AppController, AppOptions
 from tests.ui.frames import EndlessSource, ListSource, driving_map

@@ -53,7 +53,13 @@ from roadmaster.storage.engine import DB_FILE_NAME, WRITER, make_engine
 from roadmaster.storage.errors import DataFileError, map_sqlite_error
 from roadmaster.storage.fastinsert import FastInsert
 from roadmaster.storage.lock import DataDirLock
-from roadmaster.storage.rows import info_columns, info_from_row, sample_row, stats_columns
+from roadmaster.storage.rows import (
+    complete_job_row,
+    info_columns,
+    info_from_row,
+    sample_row,
+    stats_columns,
+)
 from roadmaster.storage.rows import stats_from_row as _stats_from_row
 from roadmaster.storage.tables import (
     ECONOMICS_COLUMNS,
@@ -290,8 +296,6 @@ class Store:
         """Insert finished jobs fast (demo data, imports): Core executemany, no outbox
         rows (they are not news for the cloud).  Each row maps column names to values;
         columns left out take their defaults.  Returns the number inserted."""
-        from roadmaster.storage.bulk import complete_job_row
-
         count = 0
         batch: list[dict[str, Any]] = []
         with self._transaction() as tx:
