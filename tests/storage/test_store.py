@@ -269,12 +269,11 @@ def test_a_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(
 ) -> None:
     store = Store.open(data_dir, clock=clock)
     store.apply([_start(), _delivered()])
-    assert store._conn is not None
-    pages = store._conn.exec_driver_sql("PRAGMA page_count").scalar()
-    store._conn.commit()
+    pages = store.writer.connection.exec_driver_sql("PRAGMA page_count").scalar()
+    store.writer.connection.commit()
     # SQLite's own cap on the file size fails writes with SQLITE_FULL, like a full disk.
-    store._conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
-    store._conn.commit()
+    store.writer.connection.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+    store.writer.connection.commit()
     with pytest.raises(DataFileError) as caught:
         store.apply([make_sample(float(i), None) for i in range(2000)])
     assert caught.value.reason == "full"
@@ -288,15 +287,14 @@ def test_a_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(
 
 
 def test_a_read_only_connection_fails_writes_with_a_clear_error(store: Store) -> None:
-    assert store._conn is not None
-    store._conn.exec_driver_sql("PRAGMA query_only = ON")
-    store._conn.commit()
+    store.writer.connection.exec_driver_sql("PRAGMA query_only = ON")
+    store.writer.connection.commit()
     with pytest.raises(DataFileError) as caught:
         store.apply([_start()])
     assert caught.value.reason == "read-only"
     assert "can't write" in str(caught.value)
-    store._conn.exec_driver_sql("PRAGMA query_only = OFF")
-    store._conn.commit()
+    store.writer.connection.exec_driver_sql("PRAGMA query_only = OFF")
+    store.writer.connection.commit()
     store.apply([_start()])
     assert store.status_counts() == {"open": 1}
 

@@ -152,7 +152,7 @@ def bulk_load(
     rebuilding the indexes pays off; without it they are rebuilt.  Returns counts
     and the id of the first job (the others follow consecutively)."""
     job_count = event_count = 0
-    with store._transaction() as tx:
+    with store.writer.transaction() as tx:
         conn = tx.conn
         existing = int(conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar_one())
         rebuild = expected is None or (expected >= REBUILD_MIN_ROWS and expected * 4 >= existing)
