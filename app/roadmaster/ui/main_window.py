@@ -92,7 +92,6 @@ class MainWindow(QMainWindow):
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
-        self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
 
@@ -141,7 +140,9 @@ class MainWindow(QMainWindow):
             toggle = dock.toggleViewAction()
             toggle.setShortcut(QKeySequence(key))
             view.addAction(toggle)
-        self.overlay_action = self._action(view, "&Overlay", None, c.toggle_overlay, "Ctrl+O")
+        self.overlay_action: QAction = self._action(
+            view, "&Overlay", None, c.toggle_overlay, "Ctrl+O"
+        )
         self.overlay_action.setCheckable(True)
         view.addSeparator()
         self._action(
@@ -267,7 +268,9 @@ class MainWindow(QMainWindow):
     def _report_visibility(self) -> None:
         self.controller.set_view_active("dashboard", self.dashboard_visible())
         if self.route_view_loaded():
-            self.route_view.sync_active()  # a minimised window's map does no work
+            # a minimised window's map does no work (a RouteView once loaded: pyqtgraph
+            # is imported late, so the attribute is typed as the placeholder's QWidget)
+            self.route_view.sync_active()  # type: ignore[attr-defined]
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
