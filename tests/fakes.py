@@ -23,6 +23,17 @@ class FakeClock:
         self.now += timedelta(**kwargs)
 
 
+class FakeSeconds:
+    """A clock of float seconds (monotonic or Unix) that moves only when a test sets
+    ``now``."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 class MemoryKeyring(KeyringBackend):
     """A secure-looking keyring kept in memory (its module is not one of the insecure
     backends the app warns about)."""
