@@ -29,7 +29,7 @@ from roadmaster.capture import Capture
 from roadmaster.storage import Store
 from roadmaster.telemetry.readers import LinuxMapSource
 from roadmaster.telemetry.recording import RecordingWriter
-from roadmaster.telemetry.simulator import Simulator
+from roadmaster.telemetry.sim.simulator import Simulator
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import Monitor
 

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import Any
 
 from roadmaster.telemetry.codec import decode_raw
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE
-from roadmaster.telemetry.simulator import Simulator
+from roadmaster.telemetry.sim.simulator import Simulator
 
 REPEAT = 5
 TARGET_REPEAT_S = 0.2  # N is chosen so that one repeat takes about this long

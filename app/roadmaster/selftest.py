@@ -54,9 +54,9 @@ def check(condition: bool, problem: str) -> None:
 
 def decode_frame(ctx: Context) -> str:
     """The simulator writes maps in the plugin's layout; the decoder reads them."""
-    from roadmaster.telemetry.decode import decode
+    from roadmaster.telemetry.decoding import decode
     from roadmaster.telemetry.frame import Game
-    from roadmaster.telemetry.simulator import Simulator
+    from roadmaster.telemetry.sim.simulator import Simulator
 
     sim = Simulator(SIM_GAME, SIM_SEED)
     data = b""
@@ -77,7 +77,7 @@ def sqlite_log(ctx: Context) -> str:
     from roadmaster.storage import migrate, queries
     from roadmaster.storage.readonly import open_for_reading
     from roadmaster.storage.store import Store
-    from roadmaster.telemetry.simulator import SimulatorSource
+    from roadmaster.telemetry.sim.simulator import SimulatorSource
 
     data_dir = ctx.tmp / "data"
     store = Store.open(data_dir)  # creates the file: runs every migration

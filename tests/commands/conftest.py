@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from roadmaster.telemetry.recording import RecordingWriter, read_recording
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import Monitor, Reading
 from tests.jobs.script import Script

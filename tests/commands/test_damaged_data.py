@@ -19,6 +19,8 @@ import pytest
 from tests.commands.conftest import db_rows, roadmaster, spawn
 from tests.commands.test_headless import wait_until
 
+pytestmark = pytest.mark.slow  # real subprocesses on damaged files, 5-15 s each
+
 KEY = "rm_" + "ab" * 32
 
 

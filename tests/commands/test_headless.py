@@ -174,6 +174,7 @@ def test_a_second_headless_on_the_same_data_dir_is_refused(
     assert first.returncode == 0, err  # SIGTERM: a clean stop, everything committed
 
 
+@pytest.mark.slow
 def test_kill_9_then_restart_loses_nothing_and_resumes_the_open_job(
     tmp_path: Path, ats_recording: Path
 ) -> None:

@@ -165,6 +165,7 @@ def silent_server() -> Iterator[str]:
     sock.close()
 
 
+@pytest.mark.slow
 def test_a_second_sigterm_while_sync_flushes_on_exit_still_stops_cleanly(
     tmp_path: Path, ats_recording: Path, silent_server: str
 ) -> None:

@@ -16,7 +16,7 @@ import pytest
 
 from roadmaster.cli import EXIT_USER_ERROR, main
 from roadmaster.telemetry.codec import MapWriter
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.recording import MAGIC, RecordingWriter, read_recording
 

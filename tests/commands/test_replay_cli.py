@@ -6,8 +6,10 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
+import pytest
+
 from roadmaster.telemetry.recording import MAGIC, RecordingWriter
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from tests.commands.conftest import db_rows, roadmaster
 
 RECORD = struct.Struct("<dBI")
@@ -25,6 +27,7 @@ def sim_recording(path: Path, times: list[float]) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_a_paced_replay_with_a_pause_near_its_end_finishes(tmp_path: Path) -> None:
     # 70 records; the sixth comes 1.5 s after the fifth.  The replay reads up to 64
     # records ahead, so the reader reaches the end while the player waits out the
@@ -40,6 +43,7 @@ def test_a_paced_replay_with_a_pause_near_its_end_finishes(tmp_path: Path) -> No
     assert "stopped (end of source): 70 readings" in done.stderr
 
 
+@pytest.mark.slow
 def test_a_corrupt_first_record_length_fails_with_one_line(tmp_path: Path) -> None:
     rec = sim_recording(tmp_path / "first.rec", [0.1 * i for i in range(100)])
     raw = bytearray(rec.read_bytes())
@@ -56,6 +60,7 @@ def test_a_corrupt_first_record_length_fails_with_one_line(tmp_path: Path) -> No
         assert "cut short" not in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow
 def test_a_huge_record_time_fails_with_one_line_keeping_what_came_before(
     tmp_path: Path,
 ) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from roadmaster.cli import main
-from roadmaster.telemetry.decode import decoder
+from roadmaster.telemetry.decoding import decoder
 from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.layout import MAP_SIZE
 

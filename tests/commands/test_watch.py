@@ -6,7 +6,7 @@ from roadmaster.cli import main
 from roadmaster.telemetry.codec import MapWriter
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.recording import RecordingWriter
-from roadmaster.telemetry.simulator import Simulator
+from roadmaster.telemetry.sim.simulator import Simulator
 
 
 def _driving_frames(n: int) -> list[bytes]:

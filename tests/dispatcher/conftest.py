@@ -20,7 +20,7 @@ from roadmaster.storage import Store
 from roadmaster.storage.bulk import bulk_insert_jobs
 from roadmaster.storage.engine import DB_FILE_NAME, make_engine
 from roadmaster.telemetry.frame import Game
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.telemetry.status import Monitor
 from tests.dispatcher.fake_anthropic import FakeAnthropic
 

@@ -13,6 +13,8 @@ import pytest
 from tests.dispatcher.conftest import KEY
 from tests.dispatcher.fake_anthropic import FakeAnthropic, Reply, error, text, tool
 
+pytestmark = pytest.mark.slow  # a real subprocess loading the SDK each time, ~10 s
+
 
 def _env(api: FakeAnthropic, home: Path, key: str | None = KEY) -> dict[str, str]:
     env = dict(os.environ)

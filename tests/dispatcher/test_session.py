@@ -21,6 +21,7 @@ def _collect():
     return got, got.append
 
 
+@pytest.mark.slow
 def test_a_streamed_answer_arrives_in_pieces_and_is_kept(
     api: FakeAnthropic, make_dispatcher, engine: Engine, live_snapshot
 ) -> None:

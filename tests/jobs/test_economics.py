@@ -18,31 +18,20 @@ from roadmaster.jobs.events import (
     Fined,
     JobCancelled,
     JobDelivered,
-    JobInfo,
     JobStats,
     RefuelPaid,
     TollPaid,
     Transport,
     Wear,
 )
-from roadmaster.telemetry.frame import Game
+from tests.factories import job_info
 
 GAL = 3.785411784  # litres per US gallon
 MILE_KM = 1.609344
 MPH = 0.44704  # m/s
 
 
-def info(**overrides):
-    base = dict(
-        game=Game.ATS, cargo_id="apples", cargo="Apples", cargo_mass_kg=20_000.0,
-        source_city_id="reno", source_city="Reno", source_company_id="chemso",
-        source_company="Chemso", destination_city_id="fresno", destination_city="Fresno",
-        destination_company_id="voltison", destination_company="Voltison Motors",
-        income=20_000, planned_distance_km=805, deadline_game_min=5000, job_market="cargo",
-        special_job=False, started_game_min=1000,
-    )  # fmt: skip
-    base.update(overrides)
-    return JobInfo(**base)
+info = job_info
 
 
 def test_dashboard_defaults():

@@ -18,22 +18,13 @@ from roadmaster.server.app import create_app
 from roadmaster.server.limits import Limits
 from roadmaster.server.runner import serve_in_thread
 from roadmaster.server.users import add_user
+from tests.fakes import FakeSeconds
 from tests.pg import BACKENDS, server_db_url
 
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server_db_url(request, tmp_path)
-
-
-class FakeClock:
-    """Unix seconds that move only when a test says so."""
-
-    def __init__(self, now: float = 1_800_000_000.0) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -43,7 +34,7 @@ class Running:
     client: httpx.Client
     key: str  # alice's
     other_key: str  # bob's
-    clock: FakeClock
+    clock: FakeSeconds  # Unix seconds
 
     def post(self, path: str, body: object = None, **kw: object) -> httpx.Response:
         if body is not None:
@@ -71,7 +62,7 @@ def start_server(db_url: str) -> Iterator[Callable[..., Running]]:
     def start(limits: Limits | None = None) -> Running:
         key = add_user(db_url, "alice")
         other = add_user(db_url, "bob")
-        clock = FakeClock()
+        clock = FakeSeconds(1_800_000_000.0)
         base_url, stop = serve_in_thread(create_app(db_url, limits=limits, clock=clock))
         stops.append(stop)
         client = httpx.Client(base_url=base_url, timeout=10)

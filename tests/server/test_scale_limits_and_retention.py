@@ -19,7 +19,8 @@ from roadmaster.server.limits import Limits
 from roadmaster.server.retention import Pruned, Pruner, Retention
 from roadmaster.server.runner import serve_in_thread
 from roadmaster.server.users import add_user
-from tests.server.conftest import FakeClock, job_start, sample
+from tests.fakes import FakeSeconds
+from tests.server.conftest import job_start, sample
 
 DAY = 86400.0
 
@@ -29,7 +30,7 @@ class Served:
     url: str
     client: httpx.Client
     key: str
-    clock: FakeClock
+    clock: FakeSeconds
     pruner: Pruner
 
     def post(self, path: str, body: object, **kw: object) -> httpx.Response:
@@ -58,7 +59,7 @@ def serve(db_url: str) -> Iterator[Callable[..., Served]]:
 
     def start(limits: Limits | None = None, retention: Retention | None = None) -> Served:
         key = add_user(db_url, "alice")
-        clock = FakeClock(datetime.now(UTC).timestamp())
+        clock = FakeSeconds(datetime.now(UTC).timestamp())
         app = create_app(db_url, limits=limits, clock=clock, retention=retention)
         base_url, stop = serve_in_thread(app)
         stops.append(stop)

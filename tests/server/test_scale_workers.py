@@ -21,6 +21,8 @@ from roadmaster.server.users import add_user
 from tests.pg import PgCluster, free_port
 from tests.server.conftest import job_start, sample
 
+pytestmark = pytest.mark.slow  # multi-worker servers on PostgreSQL, ~5-12 s each
+
 START_TIMEOUT_S = 60.0
 CLIENTS = 16
 

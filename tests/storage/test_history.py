@@ -12,7 +12,7 @@ from roadmaster.jobs.standings import finished_from_delivered
 from roadmaster.storage import Store
 from roadmaster.storage.bulk import LoadItem, bulk_load
 from roadmaster.storage.history import CAREER_KEY, CareerKeeper, finished_jobs
-from tests.storage.conftest import make_info, make_stats
+from tests.factories import make_info, make_stats
 
 
 def delivered(key: str, n: int = 1) -> JobDelivered:

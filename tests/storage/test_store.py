@@ -18,8 +18,6 @@ from roadmaster.jobs.events import (
     GameConnected,
     JobAbandoned,
     JobCancelled,
-    JobDelivered,
-    JobStarted,
     JobStatus,
     Sample,
     TollPaid,
@@ -29,7 +27,8 @@ from roadmaster.storage import DataFileError, Store
 from roadmaster.storage.engine import DB_FILE_NAME
 from roadmaster.storage.outbox import dead_count, game_unit_payload, pending_count
 from roadmaster.telemetry.frame import Game
-from tests.storage.conftest import FakeClock, make_info, make_sample, make_stats
+from tests.factories import make_delivered, make_info, make_sample, make_started, make_stats
+from tests.fakes import FakeClock
 
 
 def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
@@ -37,33 +36,10 @@ def _rows(store: Store, sql: str) -> list[tuple[Any, ...]]:
         return [tuple(r) for r in conn.exec_driver_sql(sql)]
 
 
-def _start(key: str = "job-1", n: int = 1, resumed: bool = False) -> JobStarted:
-    return JobStarted(t_s=10.0, game_time_min=1000, job_key=key, info=make_info(n), resumed=resumed)
-
-
-def _delivered(key: str = "job-1", n: int = 1, late: bool = False) -> JobDelivered:
-    return JobDelivered(
-        t_s=3700.0,
-        game_time_min=1240,
-        job_key=key,
-        info=make_info(n),
-        stats=make_stats(200.0, damage=0.02),
-        revenue=1100,
-        xp=300,
-        cargo_damage=0.01,
-        distance_km=201.0,
-        delivery_time_min=240,
-        finished_game_min=1240,
-        autopark_used=False,
-        autoload_used=True,
-        late=late,
-    )
-
-
 def test_a_job_from_start_to_delivery_with_its_outbox(store: Store, clock: FakeClock) -> None:
-    store.apply([_start(), make_sample(11.0, "job-1")])
+    store.apply([make_started(), make_sample(11.0, "job-1")])
     clock.advance(hours=1)
-    store.apply([make_sample(12.0, "job-1"), _delivered()])
+    store.apply([make_sample(12.0, "job-1"), make_delivered()])
 
     job = _rows(
         store,
@@ -92,7 +68,7 @@ def test_a_job_from_start_to_delivery_with_its_outbox(store: Store, clock: FakeC
 
 
 def test_outbox_payloads_are_the_events_in_game_units(store: Store) -> None:
-    store.apply([_start(), make_sample(11.0, "job-1")])
+    store.apply([make_started(), make_sample(11.0, "job-1")])
     with store.engine.connect() as conn:
         payloads = [r[0] for r in conn.execute(sa.text("SELECT payload FROM outbox ORDER BY id"))]
     import json
@@ -111,8 +87,8 @@ def test_apply_is_all_or_nothing(data_dir: Path, clock: FakeClock) -> None:
         return game_unit_payload(event)
 
     with Store.open(data_dir, clock=clock, payload_builder=builder) as store:
-        store.apply([_start("kept")])
-        batch = [_start("lost", 2), make_sample(12.0, "lost"), make_sample(13.0, "lost")]
+        store.apply([make_started("kept")])
+        batch = [make_started("lost", 2), make_sample(12.0, "lost"), make_sample(13.0, "lost")]
         with pytest.raises(RuntimeError, match="boom"):
             store.apply(batch)
         assert _rows(store, "SELECT job_key FROM jobs") == [("kept",)]
@@ -126,7 +102,7 @@ def test_apply_is_all_or_nothing(data_dir: Path, clock: FakeClock) -> None:
 def test_resume_after_restart_continues_the_open_job(data_dir: Path, clock: FakeClock) -> None:
     with Store.open(data_dir, clock=clock) as store:
         info = make_info(1)
-        store.apply([_start()], progress=("job-1", info, make_stats(50.0)))
+        store.apply([make_started()], progress=("job-1", info, make_stats(50.0)))
     with Store.open(data_dir, clock=clock) as store:
         resumed = store.open_job()
         assert resumed is not None
@@ -135,7 +111,7 @@ def test_resume_after_restart_continues_the_open_job(data_dir: Path, clock: Fake
         assert stats.distance_km == 50.0 and stats.fuel_used_l == pytest.approx(17.5)
         assert stats.wear_end == make_stats(50.0).wear_end
         # The tracker says "resumed": the same row is found again, the cloud is not told twice.
-        store.apply([_start(resumed=True), _delivered()])
+        store.apply([make_started(resumed=True), make_delivered()])
         assert _rows(store, "SELECT count(*) FROM jobs") == [(1,)]
         assert [k for (k,) in _rows(store, "SELECT kind FROM outbox ORDER BY id")] == [
             "job_start",
@@ -144,7 +120,7 @@ def test_resume_after_restart_continues_the_open_job(data_dir: Path, clock: Fake
 
 
 def test_a_job_seen_only_at_its_end_gets_a_start_too(store: Store) -> None:
-    store.apply([_delivered("late-attach")])
+    store.apply([make_delivered("late-attach")])
     assert _rows(store, "SELECT status FROM jobs") == [("delivered",)]
     assert [k for (k,) in _rows(store, "SELECT kind FROM outbox ORDER BY id")] == [
         "job_start",
@@ -153,8 +129,8 @@ def test_a_job_seen_only_at_its_end_gets_a_start_too(store: Store) -> None:
 
 
 def test_a_second_close_of_a_job_is_logged_not_sent(store: Store) -> None:
-    store.apply([_start(), _delivered()])
-    store.apply([_delivered()])
+    store.apply([make_started(), make_delivered()])
+    store.apply([make_delivered()])
     assert [k for (k,) in _rows(store, "SELECT kind FROM outbox ORDER BY id")] == [
         "job_start",
         "job_complete",
@@ -180,7 +156,7 @@ def test_cancelled_and_abandoned_jobs(store: Store) -> None:
         stats=make_stats(5.0),
         reason="a different job started",
     )
-    store.apply([_start("c", 2), cancel, _start("a", 3), gone])
+    store.apply([make_started("c", 2), cancel, make_started("a", 3), gone])
     assert _rows(store, "SELECT job_key, status, penalty, end_reason FROM jobs ORDER BY id") == [
         ("c", "cancelled", 250, None),
         ("a", "needs-review", 0, "a different job started"),
@@ -206,7 +182,7 @@ def test_expenses_attach_to_their_job_or_to_free_driving(store: Store) -> None:
     )
     store.apply(
         [
-            _start(),
+            make_started(),
             Fined(t_s=3.0, game_time_min=1005, job_key="job-1", offence="speeding", amount=150),
             TollPaid(t_s=4.0, game_time_min=1006, job_key="job-1", amount=20),
             ferry,
@@ -232,7 +208,7 @@ def test_session_events_and_anomalies_go_to_the_session_log(store: Store) -> Non
             GameConnected(
                 t_s=0.0, game_time_min=1, game=Game.ETS2, revision=12, telemetry_version="1.12"
             ),
-            _start(),
+            make_started(),
             Anomaly(t_s=1.0, game_time_min=2, job_key="job-1", kind="both", detail="x"),
         ]
     )
@@ -242,7 +218,8 @@ def test_session_events_and_anomalies_go_to_the_session_log(store: Store) -> Non
 
 def test_economics_are_set_in_the_same_transaction(store: Store) -> None:
     store.apply(
-        [_start(), _delivered()], economics={"job-1": {"profit": 812.5, "safety_score": 91.0}}
+        [make_started(), make_delivered()],
+        economics={"job-1": {"profit": 812.5, "safety_score": 91.0}},
     )
     store.set_job_economics("job-1", fuel_cost=70.0)
     assert _rows(store, "SELECT fuel_cost, profit, safety_score FROM jobs") == [(70.0, 812.5, 91.0)]
@@ -257,7 +234,7 @@ def test_settings_and_achievements(store: Store, clock: FakeClock) -> None:
     store.set_setting("units", {"distance": "mi"})
     assert store.get_setting("units") == {"distance": "mi"}
     assert store.get_setting("missing", 7) == 7
-    store.apply([_start()])
+    store.apply([make_started()])
     assert store.unlock_achievement("first_job", job_key="job-1") is True
     clock.advance(days=1)
     assert store.unlock_achievement("first_job") is False
@@ -268,13 +245,12 @@ def test_a_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(
     data_dir: Path, clock: FakeClock
 ) -> None:
     store = Store.open(data_dir, clock=clock)
-    store.apply([_start(), _delivered()])
-    assert store._conn is not None
-    pages = store._conn.exec_driver_sql("PRAGMA page_count").scalar()
-    store._conn.commit()
+    store.apply([make_started(), make_delivered()])
+    pages = store.writer.connection.exec_driver_sql("PRAGMA page_count").scalar()
+    store.writer.connection.commit()
     # SQLite's own cap on the file size fails writes with SQLITE_FULL, like a full disk.
-    store._conn.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
-    store._conn.commit()
+    store.writer.connection.exec_driver_sql(f"PRAGMA max_page_count = {pages}")
+    store.writer.connection.commit()
     with pytest.raises(DataFileError) as caught:
         store.apply([make_sample(float(i), None) for i in range(2000)])
     assert caught.value.reason == "full"
@@ -288,16 +264,15 @@ def test_a_full_disk_stops_with_a_clear_error_and_keeps_what_was_saved(
 
 
 def test_a_read_only_connection_fails_writes_with_a_clear_error(store: Store) -> None:
-    assert store._conn is not None
-    store._conn.exec_driver_sql("PRAGMA query_only = ON")
-    store._conn.commit()
+    store.writer.connection.exec_driver_sql("PRAGMA query_only = ON")
+    store.writer.connection.commit()
     with pytest.raises(DataFileError) as caught:
-        store.apply([_start()])
+        store.apply([make_started()])
     assert caught.value.reason == "read-only"
     assert "can't write" in str(caught.value)
-    store._conn.exec_driver_sql("PRAGMA query_only = OFF")
-    store._conn.commit()
-    store.apply([_start()])
+    store.writer.connection.exec_driver_sql("PRAGMA query_only = OFF")
+    store.writer.connection.commit()
+    store.apply([make_started()])
     assert store.status_counts() == {"open": 1}
 
 

@@ -30,8 +30,9 @@ from roadmaster.storage.engine import make_engine
 from roadmaster.sync.client import CloudClient
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.worker import HostedLimits, SyncWorker
+from tests.factories import make_info, make_sample, make_stats
+from tests.fakes import FakeClock
 from tests.pg import BACKENDS, free_port, server_db_url
-from tests.storage.conftest import FakeClock, make_info, make_sample, make_stats
 
 
 @dataclass

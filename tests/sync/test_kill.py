@@ -12,8 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from roadmaster.server import tables as t
 from tests.sync.conftest import Server
+
+pytestmark = pytest.mark.slow  # kills and restarts real processes, ~25 s a backend
 
 RUNS = 10
 

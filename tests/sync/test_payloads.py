@@ -14,7 +14,6 @@ from roadmaster.jobs.events import (
     JobAbandoned,
     JobCancelled,
     JobDelivered,
-    JobInfo,
     JobStats,
     Sample,
     Wear,
@@ -27,7 +26,7 @@ from roadmaster.sync.payloads import (
     telemetry_payload,
     utc_iso,
 )
-from roadmaster.telemetry.frame import Game
+from tests.factories import job_info
 
 GAL = 3.785411784
 MILE_KM = 1.609344
@@ -118,17 +117,7 @@ def sample(**overrides):
     return Sample(**base)
 
 
-def info(**overrides):
-    base = dict(
-        game=Game.ATS, cargo_id="apples", cargo="Apples", cargo_mass_kg=20_000.0,
-        source_city_id="reno", source_city="Reno", source_company_id="chemso",
-        source_company="Chemso", destination_city_id="fresno", destination_city="Fresno",
-        destination_company_id="voltison", destination_company="Voltison Motors",
-        income=20_000, planned_distance_km=805, deadline_game_min=5000, job_market="cargo",
-        special_job=False, started_game_min=1000,
-    )  # fmt: skip
-    base.update(overrides)
-    return JobInfo(**base)
+info = job_info
 
 
 STATS = JobStats(

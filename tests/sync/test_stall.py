@@ -25,7 +25,8 @@ from roadmaster.storage import Store
 from roadmaster.storage import outbox as ob
 from roadmaster.sync.worker import PARK_AFTER
 from roadmaster.ui import present
-from tests.storage.conftest import FakeClock, make_sample
+from tests.factories import make_sample
+from tests.fakes import FakeClock
 from tests.sync.conftest import Proxy, Server, WorkerClock, make_worker, record_drive
 from tests.sync.hostile import Answer, HostileServer, no_health
 

@@ -15,7 +15,8 @@ from roadmaster.storage import Store
 from roadmaster.storage import outbox as ob
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.errors import SyncBlockedError
-from tests.storage.conftest import FakeClock, make_sample
+from tests.factories import make_sample
+from tests.fakes import FakeClock
 from tests.sync.conftest import Proxy, Server, WorkerClock, make_worker, record_drive
 
 
@@ -186,7 +187,7 @@ def test_a_cancelled_job_is_sent_only_where_the_server_has_cancel(
     store: Store, clock: FakeClock, proxy: Proxy, server: Server, plain: bool
 ) -> None:
     from roadmaster.jobs.events import JobCancelled, JobStarted
-    from tests.storage.conftest import make_info, make_stats
+    from tests.factories import make_info, make_stats
 
     info = make_info()
     store.apply([JobStarted(t_s=0, game_time_min=1, job_key="c", info=info, resumed=False)])

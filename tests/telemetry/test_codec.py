@@ -21,7 +21,7 @@ from roadmaster.telemetry.codec import (
     flatten_raw,
     non_finite_members,
 )
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.frame import (
     DERIVED,
     SOURCES,

@@ -15,7 +15,7 @@ import pytest
 
 from roadmaster.errors import SourceError
 from roadmaster.telemetry.codec import MapWriter
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE, layout
 from roadmaster.telemetry.readers import (
     FileSource,
@@ -25,18 +25,9 @@ from roadmaster.telemetry.readers import (
     open_source,
 )
 from roadmaster.telemetry.recording import RecordingWriter, ReplaySource
+from tests.fakes import FakeSeconds
 
 posix_only = pytest.mark.skipif(sys.platform == "win32", reason="POSIX shared memory")
-
-
-class FakeClock:
-    """The reader's injected clock: time passes only when a test says so."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 class PluginMap:
@@ -65,8 +56,8 @@ class PluginMap:
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> FakeSeconds:
+    return FakeSeconds()
 
 
 @pytest.fixture
@@ -86,7 +77,7 @@ def speed_of(source: LinuxMapSource) -> float | None:
 
 @posix_only
 def test_reads_a_real_dev_shm_segment_and_sees_later_writes(
-    shm_path: Path, clock: FakeClock
+    shm_path: Path, clock: FakeSeconds
 ) -> None:
     plugin = PluginMap(shm_path)
     plugin.set(truck_f__speed=22.0, config_s__truckBrand="Volvo")
@@ -111,7 +102,7 @@ def test_reads_a_real_dev_shm_segment_and_sees_later_writes(
 
 
 @posix_only
-def test_reads_a_plain_file_another_process_writes(tmp_path: Path, clock: FakeClock) -> None:
+def test_reads_a_plain_file_another_process_writes(tmp_path: Path, clock: FakeSeconds) -> None:
     plugin = PluginMap(tmp_path / "SCSTelemetry")
     source = LinuxMapSource(str(plugin.path), clock=clock)
     try:
@@ -126,7 +117,7 @@ def test_reads_a_plain_file_another_process_writes(tmp_path: Path, clock: FakeCl
 
 
 @posix_only
-def test_no_map_gives_none_and_creates_nothing(tmp_path: Path, clock: FakeClock) -> None:
+def test_no_map_gives_none_and_creates_nothing(tmp_path: Path, clock: FakeSeconds) -> None:
     path = tmp_path / "SCSTelemetry"
     source = LinuxMapSource(str(path), clock=clock)
     assert source.snapshot() is None
@@ -145,7 +136,7 @@ def test_no_map_gives_none_and_creates_nothing(tmp_path: Path, clock: FakeClock)
 
 @posix_only
 def test_reopens_after_the_game_unlinks_and_recreates_the_segment(
-    shm_path: Path, clock: FakeClock
+    shm_path: Path, clock: FakeSeconds
 ) -> None:
     first = PluginMap(shm_path)
     first.set(truck_f__speed=10.0)
@@ -174,7 +165,7 @@ def test_reopens_after_the_game_unlinks_and_recreates_the_segment(
 
 
 @posix_only
-def test_a_replaced_file_is_noticed_at_the_next_recheck(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_replaced_file_is_noticed_at_the_next_recheck(tmp_path: Path, clock: FakeSeconds) -> None:
     path = tmp_path / "SCSTelemetry"
     old = PluginMap(path)
     old.set(truck_f__speed=1.0)
@@ -199,7 +190,7 @@ def test_a_replaced_file_is_noticed_at_the_next_recheck(tmp_path: Path, clock: F
 
 @posix_only
 def test_a_map_of_a_preferred_build_replaces_a_stale_older_one(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeSeconds
 ) -> None:
     current, older = tmp_path / "SCSTelemetry", tmp_path / "SCS-SCSTelemetry"
     stale = PluginMap(older, size=layout(10).size, revision=10)
@@ -224,7 +215,9 @@ def test_a_map_of_a_preferred_build_replaces_a_stale_older_one(
 
 
 @posix_only
-def test_a_short_rev10_map_is_padded_to_a_whole_snapshot(tmp_path: Path, clock: FakeClock) -> None:
+def test_a_short_rev10_map_is_padded_to_a_whole_snapshot(
+    tmp_path: Path, clock: FakeSeconds
+) -> None:
     size = layout(10).size
     assert size == 21520
     plugin = PluginMap(tmp_path / "SCSTelemetry", size=size, revision=10)
@@ -246,7 +239,7 @@ def test_a_short_rev10_map_is_padded_to_a_whole_snapshot(tmp_path: Path, clock: 
 
 @posix_only
 def test_a_map_that_shrinks_under_the_reader_is_remapped_not_read_past_its_end(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeSeconds
 ) -> None:
     plugin = PluginMap(tmp_path / "SCSTelemetry")
     plugin.set(truck_f__speed=9.0)
@@ -267,7 +260,7 @@ def test_a_map_that_shrinks_under_the_reader_is_remapped_not_read_past_its_end(
 
 @posix_only
 def test_an_empty_file_the_plugin_has_not_sized_yet_gives_none(
-    tmp_path: Path, clock: FakeClock
+    tmp_path: Path, clock: FakeSeconds
 ) -> None:
     path = tmp_path / "SCSTelemetry"
     path.touch()

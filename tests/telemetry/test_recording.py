@@ -12,7 +12,7 @@ import pytest
 
 from roadmaster.errors import RecordingError
 from roadmaster.telemetry.codec import MapWriter
-from roadmaster.telemetry.decode import decode
+from roadmaster.telemetry.decoding import decode
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.recording import (
     MAGIC,

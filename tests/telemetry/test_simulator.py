@@ -15,10 +15,10 @@ import math
 import pytest
 
 from roadmaster.telemetry.codec import decode_raw
-from roadmaster.telemetry.decode import decode, decoder
+from roadmaster.telemetry.decoding import decode, decoder
 from roadmaster.telemetry.frame import Frame, Game
 from roadmaster.telemetry.layout import MAP_SIZE
-from roadmaster.telemetry.simulator import Simulator, SimulatorSource
+from roadmaster.telemetry.sim.simulator import Simulator, SimulatorSource
 from roadmaster.telemetry.source import iterate
 
 ETS2_CITIES = {"Berlin", "Praha", "Dresden", "Rostock", "Malmö", "København"}

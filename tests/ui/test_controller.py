@@ -10,7 +10,7 @@ from PySide6.QtCore import QSettings
 
 from roadmaster.jobs.events import JobDelivered, JobStarted
 from roadmaster.storage.store import Store
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.ui.app import RoadMasterApp
 from roadmaster.ui.controller import AppController, AppOptions
 from tests.ui.frames import EndlessSource, ListSource, driving_map
@@ -106,6 +106,7 @@ def _simulated_job_events():
     pytest.fail("the simulator delivered no job in 3 hours")
 
 
+@pytest.mark.slow
 def test_the_demo_drives_a_delivery(qtbot, tmp_path):
     """roadmaster --demo at a high speed-up: the job panel, the status bar and the
     notifications follow a whole simulated delivery, synced to the demo server."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings
 
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.ui.controller import AppController, AppOptions, Trail
 from roadmaster.ui.job_panel import MAX_EVENTS
 from roadmaster.ui.main_window import MainWindow

@@ -286,7 +286,7 @@ def test_the_demo_speed_control_brings_a_finished_job_to_the_log(
     control to 60x brings it to the Jobs page (and the analytics) within a minute."""
     from PySide6.QtCore import QSettings
 
-    from roadmaster.telemetry.simulator import SimulatorSource
+    from roadmaster.telemetry.sim.simulator import SimulatorSource
     from roadmaster.ui.app import RoadMasterApp
     from roadmaster.ui.controller import AppOptions
 

@@ -12,7 +12,7 @@ from PySide6.QtGui import QKeySequence
 
 from roadmaster.settings import Settings
 from roadmaster.telemetry.frame import Game
-from roadmaster.telemetry.simulator import Simulator
+from roadmaster.telemetry.sim.simulator import Simulator
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import GameState, Monitor, Reading
 from roadmaster.ui.overlay import CLICK_THROUGH_SHORTCUT, GEOMETRY_KEY, Overlay, overlay_view

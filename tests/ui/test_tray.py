@@ -26,6 +26,7 @@ from roadmaster.ui.tray import (
     menu_entries,
     notification_for,
     notifications_for,
+    sync_blocked_notification,
     tooltip_text,
     tray_available,
 )
@@ -182,33 +183,21 @@ def test_fined_is_a_warning() -> None:
     assert n is not None and n.warning and n.message == "250 for speeding."
 
 
-def test_achievement_and_sync_blocked_by_class_name() -> None:
-    cls = getattr(events_module, "AchievementUnlocked", None)
-    if cls is not None:
-        event = cls(
-            t_s=0,
-            game_time_min=0,
-            achievement_id="first_job",
-            title="First job",
-            description="Deliver your first job.",
-            job_key="k",
-        )
-    else:  # not yet in events.py: a stand-in with the same name
-
-        class AchievementUnlocked:
-            title = "First job"
-            description = "Deliver your first job."
-
-        event = AchievementUnlocked()
+def test_an_achievement_and_a_sync_block_notify() -> None:
+    event = events_module.AchievementUnlocked(
+        t_s=0,
+        game_time_min=0,
+        achievement_id="first_job",
+        title="First job",
+        description="Deliver your first job.",
+        job_key="k",
+    )
     n = notification_for(event)
     assert n is not None and n.title == "Achievement unlocked: First job"
     assert n.message == "Deliver your first job."
 
-    class SyncBlocked:
-        message = "The server does not know your API key (401)."
-
-    s = notification_for(SyncBlocked())
-    assert s is not None and s.warning and s.title == "Sync paused"
+    s = sync_blocked_notification("The server does not know your API key (401).")
+    assert s.warning and s.title == "Sync paused"
     assert "kept locally" in s.message
 
 

@@ -1,5 +1,7 @@
 """The widgets, fed real frames: what a user sees, and no painting while hidden."""
 
+from PySide6.QtCore import QTimer
+
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui import present
 from roadmaster.ui.dashboard import DashboardView
@@ -60,9 +62,17 @@ def test_a_hidden_dashboard_does_not_paint(qtbot):
     for speed in (10, 30, 50, 70, 90):
         r = reading(**{"truck_f.speed": speed * KMH, "truck_f.fuel": speed * 1.0})
         view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
-        qtbot.wait(40)  # let the event loop run: any pending paint would happen here
+        _run_posted_events(qtbot)  # a pending repaint would be delivered here
     assert view.paint_count() == before
+    # and no easing timer is left to paint later
     assert not view.speed._ease.isActive()
+
+
+def _run_posted_events(qtbot):
+    """One full turn of the event loop: what was posted before it is delivered."""
+    turned = []
+    QTimer.singleShot(0, lambda: turned.append(True))
+    qtbot.waitUntil(lambda: bool(turned), timeout=2000)
 
 
 def _job_progress():

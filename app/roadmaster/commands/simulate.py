@@ -23,8 +23,8 @@ from typing import Any
 
 from roadmaster.errors import SourceError, UserError
 from roadmaster.telemetry.layout import MAP_SIZE
-from roadmaster.telemetry.scenario import PROFILES
-from roadmaster.telemetry.simulator import SimulatorSource
+from roadmaster.telemetry.sim.scenario import PROFILES
+from roadmaster.telemetry.sim.simulator import SimulatorSource
 from roadmaster.telemetry.source import iterate
 
 DEFAULT_SHM_PATH = "/dev/shm/SCSTelemetry"  # the truckermudgeon Linux plugin's map

@@ -19,16 +19,27 @@ from __future__ import annotations
 import operator
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from roadmaster.storage.rows import JOB_DEFAULTS as _DEFAULTS
+from roadmaster.storage.rows import REQUIRED_JOB_COLUMNS as _REQUIRED_NAMES
+from roadmaster.storage.rows import complete_job_row
 from roadmaster.storage.tables import job_events, jobs
 
 if TYPE_CHECKING:
     from roadmaster.storage.store import Store
+
+__all__ = [
+    "CHUNK_ROWS",
+    "LoadItem",
+    "LoadResult",
+    "bulk_insert_jobs",
+    "bulk_load",
+    "complete_job_row",
+]
 
 #: Rows per ``executemany``: large enough that the per-call overhead vanishes, small
 #: enough that a chunk's parameter tuples stay a few MB.
@@ -41,38 +52,7 @@ _TABLES: Final = (jobs.name, job_events.name)
 LOAD_CACHE_KIB: Final = 256 * 1024
 
 
-def _default(column: sa.Column[Any]) -> Any:
-    if column.nullable:
-        return None
-    server_default = column.server_default
-    if not isinstance(server_default, sa.DefaultClause) or not isinstance(server_default.arg, str):
-        return _REQUIRED
-    text = server_default.arg
-    python_type = column.type.python_type
-    if python_type is bool:
-        return text not in ("0", "")
-    return python_type(text)
-
-
-_REQUIRED: Final = object()
-_DEFAULTS: Final = {c.name: _default(c) for c in jobs.columns if not c.primary_key}
-# updated_at defaults to the load's time.
-_REQUIRED_NAMES: Final = tuple(
-    name for name, value in _DEFAULTS.items() if value is _REQUIRED and name != "updated_at"
-)
 _EVENT_DEFAULTS: Final = {c.name: None for c in job_events.columns if c.name not in ("id",)}
-
-
-def complete_job_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    """``row`` with every other column at its default (executemany needs the same keys
-    in every row).  ``updated_at`` defaults to ``now``; currency follows the game."""
-    full = {**_DEFAULTS, "updated_at": now, **row}
-    missing = [name for name, value in full.items() if value is _REQUIRED]
-    if missing:
-        raise ValueError(f"a job row needs {', '.join(sorted(missing))}")
-    if not row.get("currency"):
-        full["currency"] = {"ets2": "EUR", "ats": "USD"}.get(str(full["game"]), "")
-    return full
 
 
 def _checked(row: Mapping[str, Any], job_id: int) -> dict[str, Any]:
@@ -172,7 +152,7 @@ def bulk_load(
     rebuilding the indexes pays off; without it they are rebuilt.  Returns counts
     and the id of the first job (the others follow consecutively)."""
     job_count = event_count = 0
-    with store._transaction() as tx:
+    with store.writer.transaction() as tx:
         conn = tx.conn
         existing = int(conn.execute(sa.select(sa.func.count()).select_from(jobs)).scalar_one())
         rebuild = expected is None or (expected >= REBUILD_MIN_ROWS and expected * 4 >= existing)

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, Final
 
+import sqlalchemy as sa
+
 from roadmaster.jobs.events import JobInfo, JobStats, Sample, Wear
-from roadmaster.storage.tables import WEAR_PARTS
+from roadmaster.storage.tables import WEAR_PARTS, jobs
 from roadmaster.telemetry.frame import Game
 
 _CURRENCY: Final = {Game.ETS2: "EUR", Game.ATS: "USD"}
@@ -119,3 +121,39 @@ def sample_row(event: Sample, job_id: int | None, now: datetime) -> dict[str, An
         "route_time_s": event.route_time_s,
         "speed_limit_mps": event.speed_limit_mps,
     }
+
+
+# --- whole job rows (bulk inserts) -------------------------------------------------
+
+
+def _default(column: sa.Column[Any]) -> Any:
+    if column.nullable:
+        return None
+    server_default = column.server_default
+    if not isinstance(server_default, sa.DefaultClause) or not isinstance(server_default.arg, str):
+        return _REQUIRED
+    text = server_default.arg
+    python_type = column.type.python_type
+    if python_type is bool:
+        return text not in ("0", "")
+    return python_type(text)
+
+
+_REQUIRED: Final = object()
+JOB_DEFAULTS: Final = {c.name: _default(c) for c in jobs.columns if not c.primary_key}
+# Columns a job row must name (updated_at defaults to the time of writing).
+REQUIRED_JOB_COLUMNS: Final = tuple(
+    name for name, value in JOB_DEFAULTS.items() if value is _REQUIRED and name != "updated_at"
+)
+
+
+def complete_job_row(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """``row`` with every other column at its default (executemany needs the same keys
+    in every row).  ``updated_at`` defaults to ``now``; currency follows the game."""
+    full = {**JOB_DEFAULTS, "updated_at": now, **row}
+    missing = [name for name, value in full.items() if value is _REQUIRED]
+    if missing:
+        raise ValueError(f"a job row needs {', '.join(sorted(missing))}")
+    if not row.get("currency"):
+        full["currency"] = {"ets2": "EUR", "ats": "USD"}.get(str(full["game"]), "")
+    return full

@@ -39,7 +39,6 @@ samples twice (a 5xx normally means nothing was stored).
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import logging
 import random
@@ -51,11 +50,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from roadmaster.storage import outbox as ob
 from roadmaster.storage.engine import WRITER
+from roadmaster.storage.keyvalue import put_value
 from roadmaster.storage.outbox import OutboxRow
 from roadmaster.storage.tables import settings
 from roadmaster.sync import contract
@@ -74,12 +73,32 @@ from roadmaster.sync.client import (
 )
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.errors import SyncBlockedError
+from roadmaster.sync.grouping import Group, batch_limit, next_group
 from roadmaster.sync.pacing import Backoff, Pacer, TokenBucket
 from roadmaster.sync.records import BadRecordError, BodyBuilder
+from roadmaster.sync.status import (
+    STATUS_SETTING,
+    SavedStatus,
+    SyncState,
+    SyncStats,
+    SyncStatus,
+)
+
+# The status types live in sync/status.py; callers import them from here too.
+__all__ = [
+    "PARK_AFTER",
+    "STATUS_SETTING",
+    "HostedLimits",
+    "RealClock",
+    "SyncClock",
+    "SyncState",
+    "SyncStats",
+    "SyncStatus",
+    "SyncWorker",
+]
 
 log = logging.getLogger(__name__)
 
-STATUS_SETTING: Final = "sync_status"
 PARKED_RETRY_SETTING: Final = "sync_parked_retry_at"
 #: When the server last accepted a request (saved at most once a minute): a later
 #: run that has only a failing row left still knows the server works.
@@ -120,18 +139,6 @@ class RealClock:
         return wake.wait(max(0.0, seconds))
 
 
-class SyncState(enum.StrEnum):
-    IDLE = "idle"  # everything sent
-    SENDING = "sending"
-    PACING = "pacing"  # waiting for the rate limit to allow the next request
-    RATE_LIMITED = "rate_limited"  # got a 429, waiting Retry-After
-    OFFLINE = "offline"  # network error: backing off
-    SERVER_ERROR = "server_error"  # 5xx or an answer without the contract's shape
-    UNAUTHORIZED = "unauthorized"  # 401: waiting for a new key
-    NO_KEY = "no_key"
-    STOPPED = "stopped"
-
-
 @dataclass(frozen=True, slots=True)
 class HostedLimits:
     """The local fallback pace when a server sends no rate headers (the hosted
@@ -141,41 +148,6 @@ class HostedLimits:
     jobs_per_hour: int = contract.JOBS_PER_HOUR
     telemetry_burst: int = 60
     jobs_burst: int = 5
-
-
-@dataclass(frozen=True, slots=True)
-class SyncStatus:
-    """A snapshot for other threads (UI, status bar): an immutable value."""
-
-    state: SyncState = SyncState.IDLE
-    last_error: str | None = None
-    server: ServerInfo | None = None
-    #: The parked rows for a person (``outbox.dead_summary``), None when there are none.
-    parked: str | None = None
-
-
-@dataclass(slots=True)
-class SyncStats:
-    requests: int = 0
-    rows_sent: int = 0
-    rows_dead: int = 0
-    rate_limited: int = 0  # 429 answers received
-    failures: int = 0  # network errors and 5xx
-    #: Why ``drain(once=True)`` stopped with rows left (None: the queue is empty):
-    #: "offline", "server_error", "rate_limited" or "deadline".
-    stopped_because: str | None = None
-    stopped_detail: str | None = None
-
-
-@dataclass(slots=True)
-class _Group:
-    kind: str
-    rows: list[OutboxRow]
-    batch: bool = False
-
-    @property
-    def ids(self) -> list[int]:
-        return [r.id for r in self.rows]
 
 
 class _BlockedError(Exception):
@@ -237,8 +209,7 @@ class SyncWorker:
     _backoff: Backoff | None = None
     _pacers: dict[str, Pacer] = field(default_factory=dict)
     _flush_deadline: float | None = None
-    _saved_status: tuple[str, str | None] | None = None
-    _last_error: tuple[str, str] | None = None
+    _saved_status: SavedStatus = field(default_factory=SavedStatus)
 
     def __post_init__(self) -> None:
         self._backoff = Backoff(rng=self.rng)
@@ -540,35 +511,13 @@ class SyncWorker:
         try:
             conn = self._db()
             with conn.begin():
-                stmt = sqlite_insert(settings).values(key=key, value=value, updated_at=now)
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["key"], set_={"value": value, "updated_at": now}
-                    )
-                )
+                put_value(conn, key, value, now)
         except sa.exc.OperationalError as exc:
             log.warning("could not save the setting %s (%s)", key, type(exc).__name__)
 
-    def _batch_limit(self) -> int:
-        server = self._server or PLAIN
-        if not server.has(contract.FEATURE_BATCH):
-            return 1
-        limit = min(self.batch_size, contract.MAX_BATCH_SAMPLES)
-        if server.max_batch_samples:
-            limit = min(limit, server.max_batch_samples)
-        return max(1, limit)
-
-    def _next_group(self) -> _Group:
-        head = self._claim[0]
-        if head.kind != "telemetry":
-            return _Group(head.kind, [head])
-        limit = 1 if head.id in self._single_ids else self._batch_limit()
-        rows = [head]
-        for row in self._claim[1:limit]:
-            if row.kind != "telemetry" or row.id in self._single_ids:
-                break
-            rows.append(row)
-        return _Group("telemetry", rows, batch=limit > 1)
+    def _next_group(self) -> Group:
+        limit = batch_limit(self._server or PLAIN, self.batch_size)
+        return next_group(self._claim, self._single_ids, limit)
 
     def _server_job(self, row: OutboxRow) -> str | None:
         if row.job_id is None:
@@ -654,7 +603,7 @@ class SyncWorker:
         return server_id
 
     def _request(
-        self, group: _Group, bodies: list[dict[str, Any]]
+        self, group: Group, bodies: list[dict[str, Any]]
     ) -> tuple[str, dict[str, Any], str | None]:
         idem_enabled = (self._server or PLAIN).has(contract.FEATURE_IDEMPOTENCY)
         if group.kind == "telemetry" and group.batch:
@@ -670,7 +619,7 @@ class SyncWorker:
             return JOB_COMPLETE, bodies[0], idem
         return JOB_CANCEL, bodies[0], idem
 
-    def _handle(self, group: _Group, reply: Reply, key: ApiKey) -> float:
+    def _handle(self, group: Group, reply: Reply, key: ApiKey) -> float:
         outcome = reply.outcome
         if outcome is Outcome.OK:
             return self._succeeded(group, reply)
@@ -715,7 +664,7 @@ class SyncWorker:
             return 0.0
         return self._server_failed(group, reply.reason)
 
-    def _server_failed(self, group: _Group, reason: str) -> float:
+    def _server_failed(self, group: Group, reason: str) -> float:
         """A 5xx or an answer without the contract's shape.  The first time, the whole
         queue backs off (the server may be in trouble) and the same request goes
         again; when it fails again it is set aside with a backoff of its own and the
@@ -775,7 +724,7 @@ class SyncWorker:
             ob.release(self._db(), held)
             self._forget(held)
 
-    def _succeeded(self, group: _Group, reply: Reply) -> float:
+    def _succeeded(self, group: Group, reply: Reply) -> float:
         assert self._backoff is not None
         self._backoff.reset()
         self._offline_failures = 0
@@ -858,36 +807,7 @@ class SyncWorker:
 
     def _set_state(self, state: SyncState, error: str | None = None) -> None:
         self.status = replace(self.status, state=state, last_error=error)
-        # Saved for `roadmaster status` only when something a user would care about
-        # changed: not for every switch between sending and pacing.
-        active = state in (SyncState.SENDING, SyncState.PACING, SyncState.IDLE)
-        saved = ("active" if active else state.value, error)
-        if saved == self._saved_status:
-            return
-        self._saved_status = saved
-        now = self.clock.wall()
-        if error is not None:
-            self._last_error = (error, now.isoformat())
-        value = {
-            "state": state.value,
-            "error": error,  # the current problem (None: syncing fine)
-            "last_error": self._last_error[0] if self._last_error else None,
-            "last_error_at": self._last_error[1] if self._last_error else None,
-            "at": now.isoformat(),
-        }
-        try:
-            conn = self._db()
-            with conn.begin():
-                stmt = sqlite_insert(settings).values(
-                    key=STATUS_SETTING, value=value, updated_at=now
-                )
-                conn.execute(
-                    stmt.on_conflict_do_update(
-                        index_elements=["key"], set_={"value": value, "updated_at": now}
-                    )
-                )
-        except sa.exc.OperationalError as exc:
-            log.warning("could not save the sync status (%s)", type(exc).__name__)
+        self._saved_status.record(self._db, state, error, self.clock.wall())
 
 
 class _DeadLetterError(Exception):

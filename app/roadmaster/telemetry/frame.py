@@ -6,7 +6,7 @@ plugin's clocks.  Headings and rotations are fractions of a full turn, as the SD
 gives them (heading 0 = north, counter-clockwise).
 
 ``SOURCES`` says which member of the map each field comes from; the decoder in
-:mod:`roadmaster.telemetry.decode` is generated from it and the layout table.
+:mod:`roadmaster.telemetry.decoding` is generated from it and the layout table.
 """
 
 from __future__ import annotations

@@ -361,7 +361,7 @@ def open_source(spec: str, shm_path: str | None = None, *, tick_s: float = 0.1) 
         return LinuxMapSource(shm_path)
     if spec == "sim":
         # Imported here: the simulator is only needed when asked for.
-        from roadmaster.telemetry.simulator import SimulatorSource
+        from roadmaster.telemetry.sim.simulator import SimulatorSource
 
         return SimulatorSource(tick_s=tick_s)
     kind, _, argument = spec.partition(":")

@@ -14,7 +14,7 @@ from enum import StrEnum
 from typing import Final, NamedTuple
 
 from roadmaster.telemetry.codec import unsupported_revision_message
-from roadmaster.telemetry.decode import decoder
+from roadmaster.telemetry.decoding import decoder
 from roadmaster.telemetry.frame import SOURCES, Frame, Game, Header, Job, Truck
 from roadmaster.telemetry.layout import MAP_SIZE, SUPPORTED_REVISIONS, revision_of
 from roadmaster.telemetry.source import Snapshot

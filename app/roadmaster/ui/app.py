@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from PySide6.QtCore import QProcess, QSettings, QTimer
 from PySide6.QtGui import QGuiApplication, QScreen
@@ -149,7 +149,7 @@ class RoadMasterApp:
             from roadmaster.ui.tray import TrayIcon, apply_close_policy, tray_available
         except ImportError:
             return
-        app = QApplication.instance()
+        app = cast(QApplication, QApplication.instance())
         if not tray_available():
             # No tray on this desktop: the main window stays the way in (closing it
             # quits), and notifications go to the status bar and the job panel.
@@ -514,7 +514,7 @@ def _install_tick_report(app: QApplication, path: Path) -> None:
 
 def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None) -> int:
     """Create the QApplication and run the app until it quits; the exit code."""
-    app = QApplication.instance() or QApplication(argv[:1] or ["roadmaster"])
+    app = cast(QApplication, QApplication.instance() or QApplication(argv[:1] or ["roadmaster"]))
     app.setApplicationName("RoadMaster")
     app.setOrganizationName("RoadMaster")
     qsettings = window_settings()

@@ -145,9 +145,9 @@ class CaptureService:
             reason = f"internal error ({type(exc).__name__}); see the log"
             failure = exc
         finally:
-            for hook in self.before_close:
+            for close_hook in self.before_close:
                 try:
-                    hook()
+                    close_hook()
                 except Exception:
                     log.exception("a shutdown step failed; closing the data file anyway")
             if source is not None:

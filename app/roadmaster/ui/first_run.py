@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from html import escape
+from typing import Any
 
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout
@@ -104,7 +105,7 @@ class FirstRunHints(QFrame):
         self.hide()
 
     def dismissed_ids(self) -> set[str]:
-        value = self._qsettings.value(DISMISSED_KEY, [])
+        value: Any = self._qsettings.value(DISMISSED_KEY, [])
         if isinstance(value, str):  # QSettings gives a lone string for a one-item list
             value = [value]
         return set(value or [])
@@ -148,8 +149,9 @@ class FirstRunHints(QFrame):
         self._hints = hints
         while self._layout.count():
             item = self._layout.takeAt(0)
-            if item.widget() is not None:
-                item.widget().deleteLater()
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
         for hint in hints:
             self._layout.addWidget(self._row(hint))
         self.setVisible(bool(hints))

@@ -507,7 +507,7 @@ class DamagePanel(Instrument):
         p.setFont(font)
         metrics = p.fontMetrics()
         # Columns sized to the text, so no part name or percentage is ever clipped.
-        label_w = max((metrics.horizontalAdvance(name) for name, _ in self.parts), default=0)
+        label_w: float = max((metrics.horizontalAdvance(name) for name, _ in self.parts), default=0)
         label_w = min(w * 0.45, label_w + 14.0)
         pct_w = metrics.horizontalAdvance("100%") + 6.0
         for i, (name, value) in enumerate(self.parts):

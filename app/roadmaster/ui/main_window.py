@@ -102,7 +102,6 @@ class MainWindow(QMainWindow):
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
-        self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
         self.job_log.add_speed_control()
@@ -157,7 +156,9 @@ class MainWindow(QMainWindow):
         self._action(view, "&Jobs", None, self.job_log.show_jobs, "Ctrl+J")
         self._action(view, "&Analytics", None, self.job_log.show_analytics, "Ctrl+Shift+A")
         view.addSeparator()
-        self.overlay_action = self._action(view, "&Overlay", None, c.toggle_overlay, "Ctrl+O")
+        self.overlay_action: QAction = self._action(
+            view, "&Overlay", None, c.toggle_overlay, "Ctrl+O"
+        )
         self.overlay_action.setCheckable(True)
         view.addSeparator()
         self._action(
@@ -293,7 +294,9 @@ class MainWindow(QMainWindow):
     def _report_visibility(self) -> None:
         self.controller.set_view_active("dashboard", self.dashboard_visible())
         if self.route_view_loaded():
-            self.route_view.sync_active()  # a minimised window's map does no work
+            # a minimised window's map does no work (a RouteView once loaded: pyqtgraph
+            # is imported late, so the attribute is typed as the placeholder's QWidget)
+            self.route_view.sync_active()  # type: ignore[attr-defined]
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)

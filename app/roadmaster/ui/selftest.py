@@ -45,7 +45,9 @@ def render_dashboard(ctx: Context) -> str:
     view.show_model(model)
     # Rendered without showing it: no window, so no platform-plugin chatter.
     view.ensurePolished()
-    view.layout().activate()
+    layout = view.layout()
+    assert layout is not None  # the dashboard builds its layout in __init__
+    layout.activate()
     try:
         image = view.grab().toImage()
     finally:

@@ -170,7 +170,7 @@ def resolve(mode: str) -> Colours:
 
 def saved_mode(settings: QSettings) -> ThemeMode:
     value = settings.value(THEME_KEY, "system")
-    return value if value in THEME_MODES else "system"  # type: ignore[return-value]
+    return value if value in THEME_MODES else "system"
 
 
 def font_scale_for(screen: QScreen | None) -> float:

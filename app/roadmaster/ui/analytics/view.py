@@ -192,7 +192,7 @@ class AnalyticsView(QWidget):
 
     # --- drawing -----------------------------------------------------------------------
 
-    def _draw_series(self, a: Analytics, money, units: UnitSystem, c) -> None:  # type: ignore[no-untyped-def]
+    def _draw_series(self, a: Analytics, money, units: UnitSystem, c) -> None:
         xs = [_stamp(p.label) for p in a.series]
         income = [float(p.income) for p in a.series]
         profit = [p.profit for p in a.series]
@@ -247,12 +247,16 @@ class AnalyticsView(QWidget):
         money,
         units: UnitSystem,
         c,
-    ) -> None:  # type: ignore[no-untyped-def]
+    ) -> None:
         imperial = units is UnitSystem.IMPERIAL
         factor = 1.609344 if imperial else 1.0  # per mile = per km × km per mile
         unit = "mi" if imperial else "km"
+        items = []
         seen: set[str] = set()
-        items = [r for r in (*top, *reversed(bottom)) if not (r.key in seen or seen.add(r.key))]
+        for r in (*top, *reversed(bottom)):  # a route in both lists shows once
+            if r.key not in seen:
+                seen.add(r.key)
+                items.append(r)
         values = [(r.profit_per_km or 0.0) * factor for r in items]
         ys = list(range(len(items)))[::-1]
         brushes = [c.ok if i < len(top) else c.error for i in range(len(items))]
@@ -275,7 +279,7 @@ class AnalyticsView(QWidget):
 
         chart.set_hover_y(describe_y)
 
-    def _draw_damage(self, a: Analytics, c) -> None:  # type: ignore[no-untyped-def]
+    def _draw_damage(self, a: Analytics, c) -> None:
         items = a.damage_by_route
         ys = list(range(len(items)))[::-1]
         values = [100.0 * r.avg_damage for r in items]
@@ -296,7 +300,7 @@ class AnalyticsView(QWidget):
             )
         )
 
-    def _draw_months(self, a: Analytics, money, c) -> None:  # type: ignore[no-untyped-def]
+    def _draw_months(self, a: Analytics, money, c) -> None:
         months = a.months
         xs = list(range(len(months)))
         revenue = [float(m.revenue) for m in months]
@@ -330,7 +334,7 @@ class AnalyticsView(QWidget):
             ),
         )
 
-    def _fill_tables(self, a: Analytics, money) -> None:  # type: ignore[no-untyped-def]
+    def _fill_tables(self, a: Analytics, money) -> None:
         def m(v: float) -> str:
             return format_money(v, money)
 
@@ -346,9 +350,9 @@ class AnalyticsView(QWidget):
         rows = a.standings
         self.standings.setRowCount(len(rows))
         for i, s in enumerate(rows):
-            cells = (s.company, f"{s.rating:.1f} ★", f"{s.delivered:,}", f"{s.on_time:,}",
+            row = (s.company, f"{s.rating:.1f} ★", f"{s.delivered:,}", f"{s.on_time:,}",
                      f"{s.cancelled:,}", m(s.profit))  # fmt: skip
-            for j, text in enumerate(cells):
+            for j, text in enumerate(row):
                 self.standings.setItem(i, j, QTableWidgetItem(text))
         self.standings.resizeColumnsToContents()
         grid = self._achievements_grid

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from roadmaster.joblog_service import JobDetail, JobRow
+from roadmaster.joblog_service import JobDetail, JobLogService, JobRow
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen
 from roadmaster.ui.job_log.model import Runner, cell_text
@@ -103,7 +103,7 @@ class JobDetailDialog(QDialog):
     def __init__(
         self,
         job_id: int,
-        service: object,
+        service: JobLogService,
         runner: Runner,
         preference: UnitPreference = "auto",
         parent: QWidget | None = None,

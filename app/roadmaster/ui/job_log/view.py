@@ -366,7 +366,8 @@ class JobLogView(QWidget):
             dialog.reset()
             dialog.close()
             if result is not None:
-                fmt_done, n = result  # type: ignore[misc]
+                assert isinstance(result, tuple)
+                fmt_done, n = result
                 what = f"{n:,} pages" if fmt_done == "pdf" else f"{n:,} jobs"
                 self.count_label.setText(f"Exported {what} to {out.name}")
             self.export_finished.emit(result)

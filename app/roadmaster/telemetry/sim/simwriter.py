@@ -14,8 +14,9 @@ from typing import Any, Final, NamedTuple
 
 from roadmaster.telemetry.codec import MapWriter
 from roadmaster.telemetry.layout import TRAILER_COUNT
-from roadmaster.telemetry.scenario import GameProfile, JobPlan, TrailerSpec, TruckSpec
-from roadmaster.telemetry.world import TruckModel
+from roadmaster.telemetry.sim.scenario import GameProfile, JobPlan
+from roadmaster.telemetry.sim.vehicles import TrailerSpec, TruckSpec
+from roadmaster.telemetry.sim.world import TruckModel
 
 REVISION: Final = 12
 WHEELS: Final = 16  # array slots per wheel member

@@ -40,10 +40,10 @@ from collections.abc import Callable, Iterator
 from typing import Final, TypeAlias
 
 from roadmaster.telemetry.layout import MAP_SIZE
-from roadmaster.telemetry.scenario import PROFILES, GameProfile, JobPlan, deadline, plan_job
-from roadmaster.telemetry.simwriter import PluginMap, Pose
+from roadmaster.telemetry.sim.scenario import PROFILES, GameProfile, JobPlan, deadline, plan_job
+from roadmaster.telemetry.sim.simwriter import PluginMap, Pose
+from roadmaster.telemetry.sim.world import TRAILER_OFFSET_M, Route, TruckModel
 from roadmaster.telemetry.source import Snapshot
-from roadmaster.telemetry.world import TRAILER_OFFSET_M, Route, TruckModel
 
 REFUEL_RATE_L_PER_S: Final = 30.0
 TRAILER_WEAR_PER_KM: Final = (0.8e-4, 1.5e-4, 0.5e-4)  # chassis, wheels, body

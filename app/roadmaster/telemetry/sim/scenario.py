@@ -15,52 +15,13 @@ import random
 from dataclasses import dataclass
 from typing import Final
 
-from roadmaster.telemetry.world import Route, RouteBuilder
+from roadmaster.telemetry.sim.vehicles import TrailerSpec, TruckSpec
+from roadmaster.telemetry.sim.world import Route, RouteBuilder
 
 KMH: Final = 1 / 3.6  # km/h -> m/s
 MPH: Final = 0.44704  # mph -> m/s
 CANCEL_CHANCE: Final = 0.2
 LATE_CHANCE: Final = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class TruckSpec:
-    """A truck model and how the plugin describes it."""
-
-    brand_id: str
-    brand: str
-    truck_id: str
-    name: str
-    license_plate: str
-    plate_country_id: str
-    plate_country: str
-    shifter_type: str
-    fuel_capacity_l: float
-    adblue_capacity_l: float
-    engine_rpm_max: float
-    idle_rpm: float
-    gear_ratios_forward: tuple[float, ...]  # 12 gears, first to top
-    gear_ratios_reverse: tuple[float, ...]  # 2 gears, negative as the SDK gives them
-    differential: float
-    wheel_radius_m: float
-    retarder_steps: int
-    consumption_l_per_km: float  # typical loaded consumption at cruise
-    speed_governor_mps: float  # the truck's speed limiter
-
-
-@dataclass(frozen=True, slots=True)
-class TrailerSpec:
-    """A trailer model and how the plugin describes it."""
-
-    trailer_id: str
-    name: str
-    brand_id: str
-    brand: str
-    body_type: str
-    chain_type: str
-    license_plate: str
-    plate_country_id: str
-    plate_country: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,10 +16,9 @@ import itertools
 import math
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
-if TYPE_CHECKING:  # scenario builds routes with this module
-    from roadmaster.telemetry.scenario import TruckSpec
+from roadmaster.telemetry.sim.vehicles import TruckSpec
 
 TURN: Final = 2 * math.pi
 RPM_PER_RAD_S: Final = 60 / TURN
