@@ -3,10 +3,13 @@ needed), the close policy without a tray, and the real icon where a tray exists.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from roadmaster.jobs import events as events_module
+from roadmaster.jobs.economics import settle
 from roadmaster.jobs.events import (
     Fined,
     JobDelivered,
@@ -158,21 +161,24 @@ def test_job_started_and_resumed() -> None:
     assert notification_for(resumed) is None
 
 
-def test_delivered_shows_revenue_and_profit_with_the_users_assumptions() -> None:
-    n = notification_for(delivered())
-    assert n is not None and n.title == "Delivered"
-    assert n.message.startswith("Lumber to Sacramento: revenue $12,000, profit $")
+def test_delivered_shows_revenue_and_the_settled_profit() -> None:
+    """The balloon reads the profit the capture settled with the player's prices
+    (stored with the job): it does not recompute it with other inputs."""
     cheap = Settings()
     cheap.economy.repair_cost_scale = 0.1
     cheap.display.currency = "CAD"
-    m = notification_for(delivered(late=True), cheap)
+    event = delivered(late=True)
+    settled = dataclasses.replace(event, economics=settle(event, cheap.economy.economy()))
+    m = notification_for(settled, cheap)
     assert m is not None and m.title == "Delivered (late)"
-    assert "revenue C$12,000" in m.message
-
-    def profit(text: str) -> int:
-        return int(text.rsplit("$", 1)[1].rstrip(".").replace(",", ""))
-
-    assert profit(m.message) > profit(n.message)  # repairs cost less
+    assert settled.economics is not None
+    assert m.message == (
+        f"Lumber to Sacramento: revenue C$12,000, profit C${settled.economics.net_profit:,.0f}."
+    )
+    # Default prices would give another figure: the balloon does not use them.
+    assert settle(event, Settings().economy.economy()).net_profit < settled.economics.net_profit  # type: ignore[union-attr]
+    unsettled = notification_for(delivered())
+    assert unsettled is not None and unsettled.message == "Lumber to Sacramento: revenue $12,000."
 
 
 def test_fined_is_a_warning() -> None:

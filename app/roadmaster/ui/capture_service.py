@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from roadmaster.errors import UserError
+from roadmaster.jobs.economics import EconomySettings
 from roadmaster.jobs.events import Event
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
@@ -62,8 +63,10 @@ class CaptureService:
         publisher: Publisher,
         speed: float | None = 1.0,
         sample_interval_s: float = 1.0,
+        economy: EconomySettings | None = None,
     ) -> None:
         self._source_factory = source_factory
+        self._economy = economy
         self._data_dir = data_dir
         self._publisher = publisher
         self._speed = speed
@@ -73,6 +76,13 @@ class CaptureService:
         self.capture: GuiCapture | None = None  # set on the capture thread
         self.before_close: list[Callable[[], None]] = []
         self.on_store_open: list[Callable[[Store], None]] = []
+
+    def set_economy(self, economy: EconomySettings) -> None:
+        """The player's prices for jobs that end from now on (an immutable value,
+        read by the capture thread when it settles a job)."""
+        self._economy = economy
+        if self.capture is not None:
+            self.capture.economy = economy
 
     @property
     def running(self) -> bool:
@@ -125,6 +135,7 @@ class CaptureService:
                 self._publisher,
                 speed=self._speed,
                 sample_interval_s=self._sample_interval_s,
+                economy=self._economy,
             )
             capture.stop_event = self._stop  # stop() works even before run() starts
             self.capture = capture

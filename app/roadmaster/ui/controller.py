@@ -177,6 +177,7 @@ class AppController(QObject):
             publisher=self.bridge,
             speed=options.speed,
             sample_interval_s=options.sample_interval_s,
+            economy=options.settings.economy.economy() if options.settings is not None else None,
         )
         self.unit_preference: UnitPreference = options.unit_preference
         self.settings: Any = options.settings
@@ -354,10 +355,15 @@ class AppController(QObject):
         if folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
+    def _currency(self) -> Any:
+        """The player's currency label choice ("game" before settings exist)."""
+        return self.settings.display.currency if self.settings is not None else "game"
+
     def apply_settings(self, settings: Any) -> None:
         """New settings from the dialog: take effect now, saved on a pool thread."""
         self.settings = settings
         self.set_unit_preference(settings.display.units)
+        self.capture.set_economy(settings.economy.economy())
         from roadmaster.settings import save_settings
 
         self.tasks.run(
@@ -475,7 +481,13 @@ class AppController(QObject):
             minute = reading.frame.header.game_time_min
         minute = minute if minute is not None else self._progress.game_time_min
         model = present.job_panel_model(
-            self._progress.job, minute, self.units, self._hos, self._last_job
+            self._progress.job,
+            minute,
+            self.units,
+            self._hos,
+            self._last_job,
+            economy=self.settings.economy.economy() if self.settings is not None else None,
+            currency=self._currency(),
         )
         if model != self._job_model:
             self._job_model = model
@@ -528,7 +540,7 @@ class AppController(QObject):
                 route.city_xy[event.info.destination_city_id] = here
                 route.destination_xy = here
         if isinstance(event, JobDelivered | JobCancelled):
-            self._last_job = present.finished_job_text(event, self.units)
+            self._last_job = present.finished_job_text(event, self.units, self._currency())
         else:
             self._last_job = f"Closed unfinished: {event.info.cargo} ({event.reason})"
 
@@ -648,7 +660,7 @@ class AppController(QObject):
 
     def _on_last_job_row(self, row: object) -> None:
         if row is not None and not self._last_job:
-            self._last_job = present.job_row_text(row, self.units)  # type: ignore[arg-type]
+            self._last_job = present.job_row_text(row, self.units, self._currency())  # type: ignore[arg-type]
             self._emit_job()
 
     def refresh_outbox(self) -> None:

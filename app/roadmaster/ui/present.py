@@ -14,16 +14,22 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from roadmaster.jobs.accumulate import SPEEDING_MARGIN_MPS
-from roadmaster.jobs.economics import Expenses, job_economics, truck_damage_fraction
+from roadmaster.jobs.economics import (
+    EconomySettings,
+    Expenses,
+    JobEconomics,
+    expenses_of,
+    projected_economics,
+)
 from roadmaster.jobs.events import JobCancelled, JobDelivered, JobInfo, JobStats
 from roadmaster.jobs.hos import Limit, Remaining
+from roadmaster.settings import CurrencyDisplay, display_currency
 from roadmaster.telemetry.frame import Frame, Game
 from roadmaster.telemetry.status import GameState, Reading
 from roadmaster.units import (
     Currency,
     UnitPreference,
     UnitSystem,
-    currency_for,
     format_distance,
     format_duration,
     format_game_time,
@@ -51,16 +57,6 @@ OVERHEAT_MARGIN_C: Final = 0.0
 MIN_MEASURED_KM: Final = 2.0
 
 DAMAGE_PARTS: Final = ("Engine", "Transmission", "Cabin", "Chassis", "Wheels", "Trailer", "Cargo")
-
-
-def expenses_of(stats: JobStats) -> Expenses:
-    """A job's expenses so far, as the capture's economics count them."""
-    return Expenses(
-        fines=stats.fines_total,
-        tolls=stats.tolls_total,
-        ferry=stats.ferry_total,
-        train=stats.train_total,
-    )
 
 
 def units_for(game: Game, preference: UnitPreference = "auto") -> UnitSystem:
@@ -360,8 +356,12 @@ def job_panel_model(
     system: UnitSystem,
     hos: Remaining | None,
     last_job: str,
+    economy: EconomySettings | None = None,
+    currency: CurrencyDisplay = "game",
 ) -> JobPanelModel:
-    """The job panel for the open job (None: no job) at ``game_time_min``."""
+    """The job panel for the open job (None: no job) at ``game_time_min``; the
+    projected profit with the player's prices (``economy``), money labelled with the
+    player's ``currency``."""
     hos_line, hos_urgent = hos_text(hos)
     if progress is None:
         return JobPanelModel(
@@ -380,16 +380,12 @@ def job_panel_model(
             last_job=last_job,
         )
     info, stats = progress.info, progress.stats
-    money = currency_for(info.game)
-    econ = job_economics(
+    money = display_currency(info.game, currency)
+    econ = projected_economics(
+        stats,
         income=info.income,
-        revenue=None,
-        fuel_used_l=stats.fuel_used_l,
-        damage_taken=truck_damage_fraction(stats.damage_taken),
-        distance_km=stats.distance_km,
-        delivered_late=game_time_min is not None and game_time_min > info.deadline_game_min,
-        avg_speed_mps=stats.avg_speed_mps,
-        expenses=expenses_of(stats),
+        late=game_time_min is not None and game_time_min > info.deadline_game_min,
+        settings=economy or EconomySettings(),
     )
     overdue = False
     if game_time_min is None or info.deadline_game_min <= 0:
@@ -443,31 +439,45 @@ def _expenses_text(expenses: Expenses, money: Currency) -> str:
     return text
 
 
-def finished_job_text(event: JobDelivered | JobCancelled, system: UnitSystem) -> str:
-    """One line about a job that just ended, for the "last job" line."""
+def _profit_text(profit: float | None, money: Currency) -> str:
+    return "" if profit is None else f" · profit {format_money(profit, money)}"
+
+
+def finished_job_text(
+    event: JobDelivered | JobCancelled,
+    system: UnitSystem,
+    currency: CurrencyDisplay = "game",
+) -> str:
+    """One line about a job that just ended, for the "last job" line; its profit is
+    the one settled by the capture (stored with the job), never recomputed."""
     info = event.info
-    money = currency_for(info.game)
+    money = display_currency(info.game, currency)
     route = f"{info.cargo}, {info.source_city} → {info.destination_city}"
+    econ: JobEconomics | None = event.economics
+    profit = _profit_text(econ.net_profit if econ is not None else None, money)
     if isinstance(event, JobDelivered):
         late = " (late)" if event.late else ""
         return (
-            f"Delivered{late}: {route} · {format_money(event.revenue, money)} · "
+            f"Delivered{late}: {route} · {format_money(event.revenue, money)}{profit} · "
             f"{format_distance(event.stats.distance_km, system)}"
         )
-    return f"Cancelled: {route} · penalty {format_money(event.penalty, money)}"
+    return f"Cancelled: {route} · penalty {format_money(event.penalty, money)}{profit}"
 
 
-def job_row_text(row: JobRow, system: UnitSystem) -> str:
+def job_row_text(row: JobRow, system: UnitSystem, currency: CurrencyDisplay = "game") -> str:
     """The same line for a finished job read back from the log (at start-up)."""
-    money = currency_for(row.game)
+    money = display_currency(row.game, currency)
     route = f"{row.cargo}, {row.source_city} → {row.destination_city}"
+    profit = _profit_text(row.profit, money)
     if row.status.value == "delivered":
         late = " (late)" if row.late else ""
         return (
-            f"Delivered{late}: {route} · {format_money(row.revenue, money)} · "
+            f"Delivered{late}: {route} · {format_money(row.revenue, money)}{profit} · "
             f"{format_distance(row.distance_km, system)}"
         )
-    return f"{row.status.value.capitalize()}: {route}"
+    if row.status.value == "cancelled":
+        return f"Cancelled: {route} · penalty {format_money(row.penalty, money)}{profit}"
+    return f"{row.status.value.capitalize()}: {route}{profit}"
 
 
 # --- route / navigation ---------------------------------------------------------------

@@ -141,12 +141,8 @@ def notification_for(event: object, settings: Settings | None = None) -> Notific
             f"{info.cargo}: {info.source_city} → {info.destination_city} for {money}.",
         )
     if isinstance(event, JobDelivered):
-        # Imported here: roadmaster.capture pulls in storage (SQLAlchemy), which must
-        # not load before the window's first paint.
-        from roadmaster.capture import economics_of
-
         currency = display_currency(event.info.game, settings.display.currency)
-        econ = economics_of(event, settings.economy.economy())
+        econ = event.economics  # settled once by the capture, with the player's prices
         profit = f", profit {format_money(econ.net_profit, currency)}" if econ else ""
         late = " (late)" if event.late else ""
         return Notification(
