@@ -539,6 +539,7 @@ class SyncInfo:
     last_error: str = ""
     key_state: str = "ok"  # "ok" | "missing" | "invalid"
     detail: str = ""  # why sync is off, when it is
+    parked: str = ""  # e.g. "1 delivery not accepted by the server: Failed to complete job"
 
 
 def sync_info_from(status: object, pending: int, dead: int) -> SyncInfo:
@@ -548,7 +549,7 @@ def sync_info_from(status: object, pending: int, dead: int) -> SyncInfo:
     last_error = str(getattr(status, "last_error", "") or "")
     key_state = {"no_key": "missing", "unauthorized": "invalid"}.get(state, "ok")
     online: bool | None
-    if state in ("idle", "sending", "pacing", "rate_limited"):
+    if state in ("idle", "sending", "pacing", "rate_limited", "server_error"):
         online = True
     elif state == "offline":
         online = False
@@ -561,7 +562,11 @@ def sync_info_from(status: object, pending: int, dead: int) -> SyncInfo:
         dead=dead,
         last_error=last_error,
         key_state=key_state,
-        detail="rate limited: sending slower" if state == "rate_limited" else "",
+        detail={
+            "rate_limited": "rate limited: sending slower",
+            "server_error": "the server answered with an error: retrying",
+        }.get(state, ""),
+        parked=str(getattr(status, "parked", "") or ""),
     )
 
 
@@ -596,9 +601,15 @@ def _sync_parts(sync: SyncInfo) -> tuple[str, str, str]:
             f"The cloud can't be reached{error}. Jobs are kept locally and sent later.",
         )
     tip = sync.last_error or "Jobs and telemetry are mirrored to the cloud."
+    if sync.detail:
+        tip = f"{sync.detail}. {tip}"
     if sync.dead:
-        tip = f"{sync.dead} item(s) were refused by the cloud and parked. " + tip
+        parked = sync.parked or f"{sync.dead} item(s) were refused by the cloud"
+        tip = f"{parked} (parked; retried daily, or by `roadmaster sync --retry-dead`). {tip}"
     state = "Sync online" if sync.online else "Sync starting"
+    if sync.dead and sync.parked:
+        waiting = f" · {sync.pending} pending" if sync.pending else ""
+        return f"{state}{waiting} · {sync.parked}", level, tip
     return f"{state}{suffix}", level, tip
 
 
