@@ -17,8 +17,8 @@ from roadmaster.settings import Settings
 from roadmaster.storage import Store
 from roadmaster.storage.queries import job_page
 from roadmaster.telemetry.recording import ReplaySource
-from roadmaster.ui import present
-from roadmaster.ui.tray import notification_for
+from roadmaster.ui import view_models as vm
+from roadmaster.ui.view_models.notifications import notification_for
 from roadmaster.units import UnitSystem
 from tests.commands.conftest import scripted_session, write_snapshots
 from tests.sync.conftest import Server, make_worker
@@ -51,12 +51,12 @@ def test_the_same_job_shows_the_same_profit_everywhere(
 
     balloon = notification_for(delivered, settings)
     assert balloon is not None and shown in balloon.message
-    assert shown in present.finished_job_text(delivered, UnitSystem.IMPERIAL, "CAD")
+    assert shown in vm.finished_job_text(delivered, UnitSystem.IMPERIAL, "CAD")
 
     rows = {r.job_key: r for r in job_page(store.engine).rows}
     row = rows[delivered.job_key]
     assert row.profit == profit
-    assert shown in present.job_row_text(row, UnitSystem.IMPERIAL, "CAD")
+    assert shown in vm.job_row_text(row, UnitSystem.IMPERIAL, "CAD")
     assert rows[cancelled.job_key].profit == cancelled.economics.net_profit
 
     worker, _ = make_worker(store, server.base_url, server.key)

@@ -87,7 +87,7 @@ def test_jobs_reach_the_job_panel_through_the_bridge(qtbot, tmp_path):
 
 def _progress_of(started: JobStarted):
     from roadmaster.jobs.events import JobStats
-    from roadmaster.ui.present import JobProgress
+    from roadmaster.ui.view_models import JobProgress
 
     return JobProgress(started.job_key, started.info, JobStats())
 

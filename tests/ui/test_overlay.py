@@ -15,7 +15,8 @@ from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.simulator import Simulator
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import GameState, Monitor, Reading
-from roadmaster.ui.overlay import CLICK_THROUGH_SHORTCUT, GEOMETRY_KEY, Overlay, overlay_view
+from roadmaster.ui.overlay import CLICK_THROUGH_SHORTCUT, GEOMETRY_KEY, Overlay
+from roadmaster.ui.view_models.overlay import overlay_view
 
 
 @cache

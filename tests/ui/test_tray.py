@@ -22,15 +22,17 @@ from roadmaster.jobs.events import (
 from roadmaster.settings import Settings
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui.tray import (
-    MAX_NOTIFICATIONS_PER_BATCH,
     TOOLTIP_MAX,
     TrayIcon,
     apply_close_policy,
     menu_entries,
-    notification_for,
-    notifications_for,
     tooltip_text,
     tray_available,
+)
+from roadmaster.ui.view_models.notifications import (
+    MAX_NOTIFICATIONS_PER_BATCH,
+    notification_for,
+    notifications_for,
 )
 
 INFO = JobInfo(

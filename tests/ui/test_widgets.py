@@ -1,7 +1,7 @@
 """The widgets, fed real frames: what a user sees, and no painting while hidden."""
 
 from roadmaster.telemetry.frame import Game
-from roadmaster.ui import present
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.dashboard import DashboardView
 from roadmaster.ui.job_panel import JobPanel
 from roadmaster.ui.status_bar import StatusLine
@@ -15,7 +15,7 @@ def test_the_dashboard_shows_a_driving_frame(qtbot):
     view.resize(1000, 650)
     view.show()
     qtbot.waitExposed(view)
-    view.show_model(present.dashboard_model(reading(**{"truck_b.parkBrake": 1}), UnitSystem.METRIC))
+    view.show_model(vm.dashboard_model(reading(**{"truck_b.parkBrake": 1}), UnitSystem.METRIC))
     assert view.speed.value_text == "72"
     assert view.speed.unit == "km/h"
     assert view.speed.limit is not None and round(view.speed.limit) == 80
@@ -34,7 +34,7 @@ def test_warnings_appear_when_fuel_is_low_and_when_speeding(qtbot):
     qtbot.addWidget(view)
     view.show()
     r = reading(**{"truck_f.fuel": 30.0, "truck_f.speed": 100 * KMH})
-    view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+    view.show_model(vm.dashboard_model(r, UnitSystem.METRIC))
     assert view.warnings.warnings == ("LOW FUEL", "SPEEDING")
     assert view.fuel.alarm and view.speed.alarm
 
@@ -43,7 +43,7 @@ def test_cruise_control_marks_its_set_speed(qtbot):
     view = DashboardView()
     qtbot.addWidget(view)
     r = reading(**{"truck_b.cruiseControl": 1, "truck_f.cruiseControlSpeed": 70 * KMH})
-    view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+    view.show_model(vm.dashboard_model(r, UnitSystem.METRIC))
     assert view.cruise.on and view.cruise.text == "CRUISE 70"
     assert round(view.speed.cruise) == 70
 
@@ -53,13 +53,13 @@ def test_a_hidden_dashboard_does_not_paint(qtbot):
     qtbot.addWidget(view)
     view.show()
     qtbot.waitExposed(view)
-    view.show_model(present.dashboard_model(reading(), UnitSystem.METRIC))
+    view.show_model(vm.dashboard_model(reading(), UnitSystem.METRIC))
     qtbot.waitUntil(lambda: view.paint_count() > 0, timeout=2000)
     view.hide()
     before = view.paint_count()
     for speed in (10, 30, 50, 70, 90):
         r = reading(**{"truck_f.speed": speed * KMH, "truck_f.fuel": speed * 1.0})
-        view.show_model(present.dashboard_model(r, UnitSystem.METRIC))
+        view.show_model(vm.dashboard_model(r, UnitSystem.METRIC))
         qtbot.wait(40)  # let the event loop run: any pending paint would happen here
     assert view.paint_count() == before
     assert not view.speed._ease.isActive()
@@ -89,13 +89,13 @@ def _job_progress():
         started_game_min=10 * 60,
     )
     stats = JobStats(distance_km=120.0, fuel_used_l=40.0, fines_total=250, tolls_total=80)
-    return present.JobProgress("key-1", info, stats)
+    return vm.JobProgress("key-1", info, stats)
 
 
 def test_the_job_panel_shows_the_job_money_and_deadline(qtbot):
     panel = JobPanel()
     qtbot.addWidget(panel)
-    m = present.job_panel_model(_job_progress(), 12 * 60, UnitSystem.METRIC, None, "")
+    m = vm.job_panel_model(_job_progress(), 12 * 60, UnitSystem.METRIC, None, "")
     panel.show_model(m)
     assert panel.cargo.text() == "Apples · 18,000 kg"
     assert panel.route.text() == "Berlin → Praha"
@@ -108,21 +108,21 @@ def test_the_job_panel_shows_the_job_money_and_deadline(qtbot):
 
 
 def test_an_overdue_job_says_so(qtbot):
-    m = present.job_panel_model(_job_progress(), 21 * 60, UnitSystem.METRIC, None, "")
+    m = vm.job_panel_model(_job_progress(), 21 * 60, UnitSystem.METRIC, None, "")
     assert m.overdue and m.deadline.startswith("late by 1 h 00 min")
 
 
 def test_the_status_bar_says_recording_or_not(qtbot):
     bar = StatusLine()
     qtbot.addWidget(bar)
-    sync = present.SyncInfo(enabled=False)
-    ok = present.status_model(
+    sync = vm.SyncInfo(enabled=False)
+    ok = vm.status_model(
         reading(), capture_running=True, capture_problem="", job=_job_progress(), sync=sync
     )
     bar.show_model(ok)
     assert bar.recording.text() == "● Recording delivery to Praha"
     assert bar.game.text() == "Driving · ETS2"
-    bad = present.status_model(
+    bad = vm.status_model(
         reading(), capture_running=False, capture_problem="disk full", job=None, sync=sync
     )
     bar.show_model(bad)

@@ -22,7 +22,7 @@ from roadmaster.jobs.economics import EconomySettings
 from roadmaster.jobs.events import Event
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
-from roadmaster.ui.present import JobProgress
+from roadmaster.ui.view_models import JobProgress
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads on the capture thread, after the first paint
     from roadmaster.capture import HosStatus

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout, QWidget
 
 from roadmaster.ui import theme
-from roadmaster.ui.present import JobPanelModel
+from roadmaster.ui.view_models import JobPanelModel
 
 MAX_EVENTS = 12
 

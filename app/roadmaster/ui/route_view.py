@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
 )
 
 from roadmaster.telemetry.status import Reading
-from roadmaster.ui import present, theme
+from roadmaster.ui import theme
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.controller import AppController
 
 FOLLOW_SPAN_M = 4000.0  # the default view while following: about 4 km across
@@ -200,7 +201,7 @@ class RouteView(QWidget):
         length = (x1 - x0) * 0.06
         self.heading.setData([x, x + length * math.cos(angle)], [y, y + length * math.sin(angle)])
         self.nav.setText(
-            present.navigation_text(frame, self.controller.units) or "No route set in the game"
+            vm.navigation_text(frame, self.controller.units) or "No route set in the game"
         )
         if self.follow:
             self._centre(x, y)

@@ -8,7 +8,7 @@ from PySide6.QtGui import QFont, QResizeEvent
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from roadmaster.ui import theme
-from roadmaster.ui.present import StatusModel
+from roadmaster.ui.view_models import StatusModel
 
 NOTICE_MS = 12_000  # long enough to read at a glance from the driving seat
 
