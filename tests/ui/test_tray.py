@@ -31,6 +31,7 @@ from roadmaster.ui.tray import (
 )
 from roadmaster.ui.view_models.notifications import (
     MAX_NOTIFICATIONS_PER_BATCH,
+    event_line,
     notification_for,
     notifications_for,
 )
@@ -188,6 +189,18 @@ def test_fined_is_a_warning() -> None:
         Fined(t_s=0, game_time_min=0, job_key=None, offence="speeding", amount=250)
     )
     assert n is not None and n.warning and n.message == "250 for speeding."
+
+
+def test_a_fine_is_labelled_with_the_game_being_played_or_the_players_currency() -> None:
+    fine = Fined(t_s=0, game_time_min=0, job_key=None, offence="speeding", amount=250)
+    n = notification_for(fine, None, Game.ETS2)
+    assert n is not None and n.message == "€250 for speeding."
+    cad = Settings()
+    cad.display.currency = "CAD"
+    m = notification_for(fine, cad, Game.ETS2)
+    assert m is not None and m.message == "C$250 for speeding."
+    line = event_line(TollPaid(t_s=0, game_time_min=0, job_key=None, amount=5), cad, Game.ETS2)
+    assert line == ("Toll", "paid C$5")
 
 
 def test_achievement_and_sync_blocked_by_class_name() -> None:
