@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QPushButton
 
 from roadmaster.jobs.economics import EconomySettings, settle
 from roadmaster.jobs.events import AchievementUnlocked, Fined, JobDelivered, JobStarted
+from roadmaster.steam import PLUGIN_DLL, PLUGIN_SO, on_linux
 from roadmaster.ui import gui_capture, theme
 from roadmaster.ui import view_models as vm
 from roadmaster.ui.app import GAME_SEEN_KEY, RoadMasterApp, demo_command
@@ -81,7 +82,7 @@ def test_first_run_banner_says_how_to_connect_and_install_and_offers_the_demo(ma
     qtbot.waitUntil(lambda: {h.id for h in hints.hints()} == {"game", "cloud"}, timeout=TIMEOUT_MS)
     assert hints.isVisibleTo(app.window)
     game = next(h for h in hints.hints() if h.id == "game")
-    assert "scs-telemetry.dll" in game.text
+    assert (PLUGIN_SO[0] if on_linux() else PLUGIN_DLL) in game.text
     # the Steam check's full report is a hover away (steam.describe_installs)
     qtbot.waitUntil(lambda: "plugins" in hints._detail, timeout=TIMEOUT_MS)
 

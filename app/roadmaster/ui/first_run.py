@@ -19,7 +19,13 @@ from html import escape
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout
 
-from roadmaster.steam import PLUGIN_DLL, PLUGIN_URL, GameInstall, PluginState
+from roadmaster.steam import (
+    LINUX_PLUGIN_URL,
+    PLUGIN_URL,
+    GameInstall,
+    PluginState,
+    plugin_install_text,
+)
 
 DISMISSED_KEY = "hints/dismissed"
 
@@ -64,8 +70,8 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
     if missing and not ready:
         first = missing[0]
         text = (
-            f"No telemetry yet: {first.name} has no telemetry plugin. Copy {PLUGIN_DLL} "
-            f"({PLUGIN_URL}) into {first.plugin_path.parent} and restart the game."
+            f"No telemetry yet: {first.name} has no telemetry plugin. To install it, "
+            f"{plugin_install_text(first.path)}, then restart the game."
         )
     elif ready:
         text = (
@@ -74,8 +80,8 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
         )
     else:
         text = (
-            f"No game seen yet. Install the telemetry plugin: copy {PLUGIN_DLL} "
-            f"({PLUGIN_URL}) into <game folder>/bin/win_x64/plugins and start ATS or ETS2."
+            f"No game seen yet. Install the telemetry plugin: {plugin_install_text()}, "
+            "then start ATS or ETS2."
         )
     return Hint("game", text + " Meanwhile, try the demo.", "demo", "Try the demo")
 
@@ -160,9 +166,9 @@ class FirstRunHints(QFrame):
         h = QHBoxLayout(row)
         h.setContentsMargins(0, 0, 0, 0)
         # The plugin's download page as a link: one click instead of copying a URL.
-        html = escape(hint.text).replace(
-            escape(PLUGIN_URL), f'<a href="{PLUGIN_URL}">download page</a>'
-        )
+        html = escape(hint.text)
+        for url in (PLUGIN_URL, LINUX_PLUGIN_URL):
+            html = html.replace(escape(url), f'<a href="{url}">download page</a>')
         label = QLabel(html)
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)
