@@ -50,11 +50,19 @@ def plugin_folder(game_dir: Path | str | None = None, *, linux: bool | None = No
     return str(Path(game_dir).joinpath(*parts))
 
 
-def plugin_install_text(game_dir: Path | str | None = None, *, linux: bool | None = None) -> str:
+def plugin_install_text(
+    game_dir: Path | str | None = None, *, linux: bool | None = None, brief: bool = False
+) -> str:
     """How to install the plugin on this system: which file, from where, into which
-    folder ("copy … into …", to follow "Install the telemetry plugin:")."""
+    folder ("copy … into …", to follow "Install the telemetry plugin:").  ``brief``:
+    just the file, the download page and the folder (a one-line banner)."""
     linux = on_linux() if linux is None else linux
     folder = plugin_folder(game_dir, linux=linux)
+    if brief:
+        kind, url = ("the native Linux plugin", LINUX_PLUGIN_URL) if linux else ("", PLUGIN_URL)
+        name = PLUGIN_SO[0] if linux else PLUGIN_DLL
+        what = f"{name} ({kind}, {url})" if kind else f"{name} ({url})"
+        return f"copy {what} into {folder}"
     if linux:
         return (
             f"copy {PLUGIN_SO[0]}, the native Linux build of the telemetry plugin "

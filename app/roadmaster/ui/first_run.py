@@ -71,7 +71,7 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
         first = missing[0]
         text = (
             f"No telemetry yet: {first.name} has no telemetry plugin. To install it, "
-            f"{plugin_install_text(first.path)}, then restart the game."
+            f"{plugin_install_text(first.path, brief=True)}, then restart the game."
         )
     elif ready:
         text = (
@@ -80,7 +80,7 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
         )
     else:
         text = (
-            f"No game seen yet. Install the telemetry plugin: {plugin_install_text()}, "
+            f"No game seen yet. Install the telemetry plugin: {plugin_install_text(brief=True)}, "
             "then start ATS or ETS2."
         )
     return Hint("game", text + " Meanwhile, try the demo.", "demo", "Try the demo")
@@ -100,6 +100,7 @@ class FirstRunHints(QFrame):
         self._state: dict[str, object] = {"has_cloud_key": True, "game_seen": True}
         self._hints: list[Hint] = []
         self._detail = ""
+        self._compact = False
         self.setStyleSheet(
             "#firstRunHints { background: palette(base); "
             "border: 1px solid palette(mid); border-radius: 6px; }"
@@ -136,6 +137,14 @@ class FirstRunHints(QFrame):
             self._hints = []  # re-render: the tooltip is built with the rows
         self._render()
 
+    def set_compact(self, compact: bool) -> None:
+        """In a short window only the first hint is shown (the next one follows when
+        it is dismissed): the dashboard keeps the height it needs."""
+        if compact != self._compact:
+            self._compact = compact
+            self._hints = []  # re-render
+            self._render()
+
     def dismiss(self, hint_id: str) -> None:
         ids = self.dismissed_ids() | {hint_id}
         self._qsettings.setValue(DISMISSED_KEY, sorted(ids))
@@ -156,7 +165,7 @@ class FirstRunHints(QFrame):
             item = self._layout.takeAt(0)
             if item.widget() is not None:
                 item.widget().deleteLater()
-        for hint in hints:
+        for hint in hints[:1] if self._compact else hints:
             self._layout.addWidget(self._row(hint))
         self.setVisible(bool(hints))
 

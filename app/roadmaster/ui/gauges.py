@@ -128,7 +128,8 @@ class DialGauge(Instrument):
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
         self._eased_at = -EASE_QUIET_S  # when the last big jump came
-        self.setMinimumSize(180, 180)
+        # Small enough for a 1024×600 window (the dials take what the screen gives).
+        self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # The face fills the whole widget in the card's colour (the palette's Base,
         # which the theme gives the cards): Qt need not repaint the card beneath.
@@ -380,7 +381,7 @@ class BarGauge(Instrument):
         self.detail = ""
         self.mark: float | None = None  # a threshold tick (air warning)
         self.alarm = False
-        self.setMinimumHeight(78)
+        self.setMinimumHeight(54)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
@@ -469,7 +470,7 @@ class DamagePanel(Instrument):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.parts: tuple[tuple[str, float], ...] = ()
-        self.setMinimumSize(220, 150)
+        self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
@@ -557,7 +558,7 @@ class Lamp(Instrument):
         return QSize(140, max(38, round(self.fontMetrics().height() * 2.4)))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(96, max(34, round(self.fontMetrics().height() * 1.9)))
+        return QSize(96, max(26, round(self.fontMetrics().height() * 1.6)))
 
     def set_state(self, on: bool, text: str | None = None) -> None:
         text = self.text if text is None else text
@@ -600,7 +601,7 @@ class GearBox(Instrument):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gear = "–"
-        self.setMinimumSize(110, 110)
+        self.setMinimumSize(80, 64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override

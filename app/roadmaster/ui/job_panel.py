@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
 from roadmaster.ui import theme
 from roadmaster.ui.view_models import JobPanelModel
@@ -65,7 +65,12 @@ class JobPanel(QWidget):
             self.hos,
         ):
             inner.addWidget(w)
-        layout = QVBoxLayout(self)
+        # The content scrolls rather than squeeze: in a short dock (1024×600, or a
+        # long last-job line wrapping to three lines at 1366×768) Qt would otherwise
+        # shrink the wrapped labels below their height and draw them over each other.
+        content = QWidget()
+        content.setObjectName("jobContent")
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(card)
         layout.addSpacing(6)
@@ -73,7 +78,17 @@ class JobPanel(QWidget):
         layout.addWidget(self.last_job)
         layout.addSpacing(6)
         layout.addWidget(self.events_title)
+        self.events.setMinimumHeight(self.events.fontMetrics().height() * 4)
         layout.addWidget(self.events, 1)
+        self.scroll = QScrollArea()
+        self.scroll.setObjectName("jobScroll")
+        self.scroll.setWidget(content)
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll)
         self.model: JobPanelModel | None = None
         self._px = 0
 

@@ -38,6 +38,9 @@ from roadmaster.ui.job_panel import JobPanel
 from roadmaster.ui.status_bar import StatusLine
 
 STATE_VERSION = 1  # bump when the dock layout changes incompatibly
+# Below this height the job and route docks share one place as tabs (a 1024×600
+# netbook or a small laptop): stacked, neither would be usable.
+COMPACT_HEIGHT = 700
 
 
 class MainWindow(QMainWindow):
@@ -92,6 +95,7 @@ class MainWindow(QMainWindow):
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
         self._default_state = self.saveState(STATE_VERSION)
+        self._compact = False
         self.overlay_action: QAction | None = None
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
@@ -253,11 +257,51 @@ class MainWindow(QMainWindow):
         settings.setValue("main/state", self.saveState(STATE_VERSION))
 
     def reset_layout(self) -> None:
+        """Every dock back in its place and shown: job above, route below (Roadie a
+        tab beside the route), or all three as tabs in a short window."""
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in (self.job_dock, self.route_dock, self.roadie_dock):
+        self._arrange_docks(compact=self.height() < COMPACT_HEIGHT)
+
+    def _arrange_docks(self, *, compact: bool) -> None:
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        docks = (self.job_dock, self.route_dock, self.roadie_dock)
+        for dock in docks:
+            self.removeDockWidget(dock)
+        for dock in docks:
             dock.setFloating(False)
+            self.addDockWidget(area, dock)
             dock.show()
-        self.route_dock.raise_()
+        if compact:
+            self.tabifyDockWidget(self.job_dock, self.route_dock)
+            self.tabifyDockWidget(self.route_dock, self.roadie_dock)
+            self.job_dock.raise_()
+        else:
+            self.splitDockWidget(self.job_dock, self.route_dock, Qt.Orientation.Vertical)
+            self.tabifyDockWidget(self.route_dock, self.roadie_dock)
+            self.route_dock.raise_()
+        self._compact = compact
+
+    def is_compact(self) -> bool:
+        return self._compact
+
+    def _fit_docks(self) -> None:
+        """Tabify the docks in a short window, stack them again in a tall one; only
+        while they are where the app put them (a layout the player made is theirs)."""
+        compact = self.height() < COMPACT_HEIGHT
+        self.hints.set_compact(compact)
+        if compact == self._compact:
+            return
+        docks = (self.job_dock, self.route_dock, self.roadie_dock)
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        if any(d.isFloating() or self.dockWidgetArea(d) != area for d in docks):
+            return
+        if any(d.isHidden() for d in docks[:2]):  # closed by the player
+            return
+        self._arrange_docks(compact=compact)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_docks()
 
     # --- visibility --------------------------------------------------------------------
 
@@ -271,6 +315,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
+        self._fit_docks()
         self._report_visibility()
         self.dashboard.show_model(self.controller.dashboard)
 
