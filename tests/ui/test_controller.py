@@ -77,9 +77,12 @@ def test_jobs_reach_the_job_panel_through_the_bridge(qtbot, tmp_path):
         ),
         timeout=TIMEOUT_MS,
     )
-    assert panel.events.item(0).text().startswith("Job started")
+    assert panel.events.item(0).text().split("  ", 1)[1].startswith("Job started")
     app.controller.bridge.publish_events((delivered,))
-    qtbot.waitUntil(lambda: panel.events.item(0).text().startswith("Delivered"), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: panel.events.item(0).text().split("  ", 1)[1].startswith("Delivered"),
+        timeout=TIMEOUT_MS,
+    )
     app.controller._emit_job()
     assert app.controller.job_model.last_job.startswith("Delivered")
     app.shutdown()

@@ -158,7 +158,7 @@ def test_without_a_tray_notifications_show_in_the_status_bar_and_job_panel(make_
         app.controller.bridge.publish_events((event,))
         qtbot.waitUntil(lambda t=title: line.notice.full_text.startswith(t), timeout=TIMEOUT_MS)
         assert line.notice.isVisibleTo(app.window)
-        assert panel.events.item(0).text().startswith(title)
+        assert panel.events.item(0).text().split("  ", 1)[1].startswith(title)
     assert "revenue" in panel.events.item(2).text() and "profit" in panel.events.item(2).text()
     # the recording indicator stays visible while a notice shows
     assert line.recording.isVisibleTo(app.window)

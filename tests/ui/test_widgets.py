@@ -128,3 +128,38 @@ def test_the_status_bar_says_recording_or_not(qtbot):
     bar.show_model(bad)
     assert bar.recording.text() == "NOT RECORDING: disk full"
     assert "#ff4d4f" in bar.recording.styleSheet()
+
+
+# --- papercuts ----------------------------------------------------------------------------
+
+
+def test_the_limit_caption_is_red_only_while_speeding(qtbot):
+    view = DashboardView()
+    qtbot.addWidget(view)
+    view.show_model(vm.dashboard_model(reading(**{"truck_f.speed": 60 * KMH}), UnitSystem.METRIC))
+    assert view.speed.caption == "limit 80" and not view.speed.caption_alarm()
+    view.show_model(vm.dashboard_model(reading(**{"truck_f.speed": 95 * KMH}), UnitSystem.METRIC))
+    assert view.speed.caption_alarm()
+
+
+def test_recent_events_carry_the_time_they_happened(qtbot):
+    from datetime import datetime
+
+    panel = JobPanel()
+    qtbot.addWidget(panel)
+    panel.add_notification("Fined", "€250 for speeding", datetime(2026, 3, 1, 14, 5))
+    assert panel.events.item(0).text() == "14:05  Fined: €250 for speeding"
+
+
+def test_ets2_air_pressure_reads_in_bar_and_ats_in_psi():
+    ets2 = vm.dashboard_model(reading(**{"truck_f.airPressure": 116.0}), UnitSystem.METRIC)
+    assert ets2.air_text == "8.0 bar"
+    ats = vm.dashboard_model(
+        reading(**{"scs_values.game": 2, "truck_f.airPressure": 116.0}), UnitSystem.IMPERIAL
+    )
+    assert ats.air_text == "116 psi"
+
+
+def test_the_map_axes_are_in_miles_on_an_imperial_map():
+    assert vm.map_axis_unit(UnitSystem.IMPERIAL) == ("mi", 1609.344)
+    assert vm.map_axis_unit(UnitSystem.METRIC) == ("km", 1000.0)

@@ -103,3 +103,21 @@ def test_reset_layout_brings_back_a_closed_route_panel(make_app, qtbot) -> None:
     qtbot.waitUntil(lambda: not w.route_dock.visibleRegion().isEmpty(), timeout=5000)
     assert w.route_dock.height() > 150
     assert w.route_dock.geometry().top() > w.job_dock.geometry().bottom()
+
+
+def test_about_names_the_version(make_app, qtbot) -> None:
+    from roadmaster.cli import version
+
+    w = make_app().window
+    assert version() != "unknown" and f"RoadMaster Desktop {version()}" in w.about_text()
+
+
+def test_route_axes_follow_the_units(make_app, qtbot) -> None:
+    app = make_app(unit_preference="imperial")
+    app.window.load_route_view()
+    route = app.window.route_view
+    assert route.axis_unit() == "mi"
+    assert route.plot.getAxis("bottom").labelUnits == "mi"
+    app.controller.set_unit_preference("metric")
+    route.apply_units(app.controller.units)
+    assert route.axis_unit() == "km"

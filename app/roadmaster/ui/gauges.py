@@ -138,6 +138,10 @@ class DialGauge(Instrument):
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 300)
 
+    def caption_alarm(self) -> bool:
+        """Whether the caption ("limit 80") is drawn as a warning (red)."""
+        return bool(self.caption) and self.alarm
+
     def set_scale(self, maximum: float, major_step: float, red_from: float | None = None) -> None:
         if (maximum, major_step, red_from) != (self.maximum, self.major_step, self.red_from):
             self.maximum, self.major_step, self.red_from = maximum, major_step, red_from
@@ -324,7 +328,8 @@ class DialGauge(Instrument):
         unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
         p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
         if self.caption:
-            p.setPen(c.limit)
+            # The limit is information until it is broken: red only while speeding.
+            p.setPen(c.limit if self.caption_alarm() else c.dim)
             p.setFont(_font(radius * 0.12, bold=True))
             cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
             p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
 from roadmaster.ui import theme
-from roadmaster.ui.view_models import JobPanelModel
+from roadmaster.ui.view_models import JobPanelModel, log_line
 
 MAX_EVENTS = 12
 
@@ -137,7 +139,7 @@ class JobPanel(QWidget):
         _set_style(self.hos, f"color: {c.warn.name()};" if m.hos_urgent else "")
         self.last_job.setText(m.last_job or "No finished job yet.")
 
-    def add_notification(self, title: str, text: str) -> None:
-        self.events.insertItem(0, f"{title}: {text}")
+    def add_notification(self, title: str, text: str, at: datetime | None = None) -> None:
+        self.events.insertItem(0, log_line(title, text, at or datetime.now()))
         while self.events.count() > MAX_EVENTS:
             self.events.takeItem(self.events.count() - 1)

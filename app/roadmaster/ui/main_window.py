@@ -341,13 +341,16 @@ class MainWindow(QMainWindow):
     def _full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About RoadMaster",
-            "<b>RoadMaster Desktop</b><br>Telemetry, job log and cloud sync for "
-            "American Truck Simulator and Euro Truck Simulator 2.",
+    def about_text(self) -> str:
+        from roadmaster.cli import version
+
+        return (
+            f"<b>RoadMaster Desktop {version()}</b><br>Telemetry, job log and cloud sync "
+            "for American Truck Simulator and Euro Truck Simulator 2."
         )
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About RoadMaster", self.about_text())
 
     def bring_to_front(self) -> None:
         """Show, un-minimise and raise (a second launch, the tray)."""

@@ -48,8 +48,8 @@ class RouteView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        for side in ("left", "bottom"):
-            self.plot.getAxis(side).setLabel(units="m")
+        self._axis_unit = ""
+        self.apply_units(self.controller.units)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
@@ -185,11 +185,27 @@ class RouteView(QWidget):
         if label.toPlainText() != text:
             label.setText(text)
 
+    def apply_units(self, system) -> None:
+        """Axis ticks in the player's distance unit (miles on an imperial map)."""
+        unit, metres = vm.map_axis_unit(system)
+        if unit == self._axis_unit:
+            return
+        self._axis_unit = unit
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # "kmi" otherwise; the unit is chosen here
+            axis.setScale(1.0 / metres)
+            axis.setLabel(units=unit)
+
+    def axis_unit(self) -> str:
+        return self._axis_unit
+
     def show_position(self, reading: Reading) -> None:
         """A new reading while visible: move the truck, its heading and the view."""
         frame = reading.frame
         if frame is None or not self.seen():
             return
+        self.apply_units(self.controller.units)
         self.refresh_trails()
         t = frame.truck
         x, y = t.x_m, -t.z_m

@@ -18,6 +18,7 @@ from roadmaster.ui.view_models.common import (
     distance_unit_scale,
     gear_text,
     is_speeding,
+    map_axis_unit,
     money_for,
     navigation_text,
     range_text,
@@ -37,6 +38,7 @@ from roadmaster.ui.view_models.job_panel import (
 from roadmaster.ui.view_models.notifications import (
     Notification,
     event_line,
+    log_line,
     notification_for,
     notifications_for,
 )
@@ -68,6 +70,8 @@ __all__ = [
     "is_speeding",
     "job_panel_model",
     "job_row_text",
+    "log_line",
+    "map_axis_unit",
     "money_for",
     "navigation_text",
     "notification_for",

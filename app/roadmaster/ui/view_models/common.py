@@ -157,6 +157,14 @@ def eta_text(game_time_min: int, route_time_s: float) -> str:
     return f"ETA {format_game_time(eta_min, weekday=True)} ({format_duration(route_time_s / 60)})"
 
 
+def map_axis_unit(system: UnitSystem) -> tuple[str, float]:
+    """The route map's axis unit and metres per unit: miles in imperial (ATS), km
+    in metric — never "km" on an American map."""
+    if system is UnitSystem.IMPERIAL:
+        return "mi", 1609.344
+    return "km", 1000.0
+
+
 def distance_unit_scale(system: UnitSystem) -> float:
     """km → display distance (for axis labels)."""
     return km_to_miles(1.0) if system is UnitSystem.IMPERIAL else 1.0

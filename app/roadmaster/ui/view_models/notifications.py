@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from roadmaster.jobs.events import (
     Fined,
@@ -155,3 +156,9 @@ def event_line(
     if isinstance(event, GameDisconnected):
         return ("Game disconnected", event.reason)
     return None
+
+
+def log_line(title: str, text: str, at: datetime) -> str:
+    """A line of the job panel's recent events, stamped with the local time it
+    happened ("14:05  Fined: €250 for speeding")."""
+    return f"{at:%H:%M}  {title}: {text}"
