@@ -121,3 +121,29 @@ def test_route_axes_follow_the_units(make_app, qtbot) -> None:
     app.controller.set_unit_preference("metric")
     route.apply_units(app.controller.units)
     assert route.axis_unit() == "km"
+
+
+def test_capture_stops_and_starts_from_the_window_and_the_gauges_say_stopped(
+    make_app, qtbot
+) -> None:
+    from tests.ui.frames import EndlessSource
+
+    app = make_app(source=lambda: EndlessSource())
+    w, c = app.window, app.controller
+    w.show()
+    qtbot.waitExposed(w)
+    c.start()
+    qtbot.waitUntil(lambda: c.capture_running() and w.dashboard.model is not None, timeout=15000)
+    qtbot.waitUntil(lambda: w.dashboard.model.live, timeout=15000)
+    button = w.status_line.capture_button
+    assert button.text() == "■ Stop capture"
+    button.click()
+    qtbot.waitUntil(lambda: not c.capture_running(), timeout=15000)
+    # not frozen on the last reading: the dashboard says capture is stopped
+    qtbot.waitUntil(lambda: not w.dashboard.model.live, timeout=15000)
+    assert w.dashboard.model.warnings == ("CAPTURE STOPPED",)
+    assert w.dashboard.speed.value_text == "–"
+    qtbot.waitUntil(lambda: button.text() == "▶ Start capture", timeout=15000)
+    button.click()
+    qtbot.waitUntil(lambda: c.capture_running() and w.dashboard.model.live, timeout=15000)
+    assert button.text() == "■ Stop capture"

@@ -197,6 +197,7 @@ class AppController(QObject):
         self._hos: Remaining | None = None
         self._game_seen = False
         self._capture_running = False
+        self._capture_stopped = False  # stopped after running (not: not started yet)
         self._capture_problem = ""
         self._last_job = ""
         self._sync_status: object | None = None
@@ -420,7 +421,12 @@ class AppController(QObject):
                 self._emit_job()
             self._consumption.observe(frame.truck.odometer_km, frame.truck.fuel_l)
         if self._active & {"dashboard", "overlay"} or self._dashboard is None:
-            model = vm.dashboard_model(reading, self.units, self._consumption.l_per_km)
+            model = vm.dashboard_model(
+                reading,
+                self.units,
+                self._consumption.l_per_km,
+                capture_running=not self._capture_stopped,
+            )
             if model != self._dashboard:
                 self._dashboard = model
                 self.dashboard_changed.emit(model)
@@ -584,6 +590,8 @@ class AppController(QObject):
 
     def _on_capture_running(self, running: bool, reason: str) -> None:
         self._capture_running = running
+        self._capture_stopped = not running  # the gauges say so, not freeze
+        self._dashboard = None  # recomputed at the next tick
         if running:
             self._capture_problem = ""
         elif reason:

@@ -94,6 +94,9 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
+        self.status_line.capture_toggled.connect(
+            lambda start: controller.start_capture() if start else controller.stop_capture()
+        )
         self._default_state = self.saveState(STATE_VERSION)
         self._compact = False
         self.overlay_action: QAction | None = None

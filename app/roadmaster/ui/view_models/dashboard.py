@@ -76,11 +76,21 @@ def _trailer_wear(frame: Frame) -> tuple[float, float]:
     return 0.0, frame.job.cargo_damage
 
 
+CAPTURE_STOPPED: Final = "CAPTURE STOPPED"
+
+
 def dashboard_model(
-    reading: Reading | None, system: UnitSystem, measured_l_per_km: float | None = None
+    reading: Reading | None,
+    system: UnitSystem,
+    measured_l_per_km: float | None = None,
+    *,
+    capture_running: bool = True,
 ) -> DashboardModel:
     """The dashboard for one reading; an idle model (all zero, nothing lit) when the
-    game is not running."""
+    game is not running, and one that says so when capture was stopped (the last
+    reading is not shown as if it were live: the gauges would look frozen)."""
+    if not capture_running:
+        return _idle(system, (CAPTURE_STOPPED,))
     frame = reading.frame if reading is not None else None
     if frame is None or reading is None or reading.state is GameState.NOT_RUNNING:
         return _idle(system)
@@ -166,7 +176,7 @@ def dashboard_model(
     )
 
 
-def _idle(system: UnitSystem) -> DashboardModel:
+def _idle(system: UnitSystem, warnings: tuple[str, ...] = ()) -> DashboardModel:
     return DashboardModel(
         live=False,
         system=system,
@@ -198,5 +208,5 @@ def _idle(system: UnitSystem) -> DashboardModel:
         retarder_level=0,
         retarder_steps=0,
         cruise_on=False,
-        warnings=(),
+        warnings=warnings,
     )

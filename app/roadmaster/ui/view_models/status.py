@@ -29,6 +29,7 @@ class StatusModel:
     sync: str
     sync_level: str
     sync_tooltip: str
+    capture_running: bool = True  # the window's Stop/Start capture button follows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,4 +166,5 @@ def status_model(
         sync=sync_text,
         sync_level=sync_level,
         sync_tooltip=sync_tip,
+        capture_running=capture_running,
     )
