@@ -306,3 +306,36 @@ def test_with_a_tray_the_app_lives_on_in_it(needs_tray, qtbot) -> None:
     finally:
         tray.hide()
         app.setQuitOnLastWindowClosed(True)
+
+
+def _contrast(a, b) -> float:
+    def lum(c) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("mode", ["dark", "light"])
+def test_balloons_and_tooltips_are_readable_in_either_theme(mode: str) -> None:
+    """Qt draws its own balloon where the desktop has no notification service, with
+    QToolTip's palette: near-white text on pale yellow under the dark theme."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QToolTip
+
+    from roadmaster.ui import theme
+
+    app = QApplication.instance()
+    try:
+        theme.apply(app, mode, 1.0)
+        tip = QToolTip.palette()
+        roles = QPalette.ColorRole
+        assert _contrast(tip.color(roles.WindowText), tip.color(roles.Window)) >= 4.5
+        assert _contrast(tip.color(roles.ToolTipText), tip.color(roles.ToolTipBase)) >= 4.5
+        app_text = app.palette().color(roles.WindowText)
+        assert _contrast(app_text, tip.color(roles.Window)) >= 4.5
+    finally:
+        theme.apply(app, "dark", 1.0)
