@@ -40,7 +40,7 @@ from PySide6.QtWidgets import QMenu, QSizeGrip, QWidget
 
 from roadmaster.settings import OVERLAY_ITEMS, OverlayItem, OverlaySettings, Settings
 from roadmaster.telemetry.status import GameState, Reading
-from roadmaster.ui.view_models.overlay import OverlayView, overlay_view
+from roadmaster.ui.view_models.overlay import OverlayView, overlay_preview, overlay_view
 
 CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+O"
 GEOMETRY_KEY = "overlay/geometry"
@@ -110,6 +110,7 @@ class Overlay(QWidget):
         self._host = host
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._wanted = False
+        self._preview = False  # sample figures shown to place it before driving
         self._last_reading: Reading | None = None
         self._view = OverlayView()
         self.paint_count = 0  # for tests and the benchmark: paints actually done
@@ -159,14 +160,31 @@ class Overlay(QWidget):
     def set_wanted(self, wanted: bool) -> None:
         self._wanted = wanted
         if not wanted:
+            self._preview = False
             self._watch_timer.stop()
             self.hide()
             return
         self._show_or_wait(self._host.latest_reading())
 
+    def show_preview(self) -> None:
+        """Show sample figures until a live reading arrives."""
+        self._preview = True
+        self._watch_timer.stop()
+        self._view = overlay_preview(self._host.settings)
+        self._last_reading = None
+        self.show()
+        self.update()
+
+    def previewing(self) -> bool:
+        return self._preview
+
     def toggle(self) -> None:
-        """Show/hide (the tray's "Show/hide overlay")."""
+        """Show/hide (the tray's "Show/hide overlay", View → Overlay).  Shown by the
+        player while no game runs, it shows sample figures so that it can be placed
+        and sized now, not only once driving (the game's figures replace them)."""
         self.set_wanted(not self._wanted)
+        if self._wanted and not self.isVisible():
+            self.show_preview()
 
     def click_through(self) -> bool:
         return bool(self.windowFlags() & Qt.WindowType.WindowTransparentForInput)
@@ -202,6 +220,8 @@ class Overlay(QWidget):
     # --- visibility and timers --------------------------------------------------------
 
     def _should_hide(self, reading: Reading | None) -> bool:
+        if self._preview:
+            return False
         if not self._options.hide_when_game_not_running:
             return False
         return reading is None or reading.state is GameState.NOT_RUNNING
@@ -223,6 +243,18 @@ class Overlay(QWidget):
 
     def _tick(self) -> None:
         reading = self._host.latest_reading()
+        if self._preview:
+            if (
+                reading is None
+                or reading.frame is None
+                or reading.state
+                not in (
+                    GameState.DRIVING,
+                    GameState.MENU,
+                )
+            ):
+                return  # keep the sample figures until the game is there
+            self._preview = False
         if self._should_hide(reading):
             self._show_or_wait(reading)
             return

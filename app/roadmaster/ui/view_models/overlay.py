@@ -138,3 +138,27 @@ def _truck_warning(
     if truck.adblue_warning:
         return "AdBlue low"
     return ""
+
+
+PREVIEW_HINT = "Preview: drag to place it, resize from the corner"
+
+
+def overlay_preview(settings: Settings) -> OverlayView:
+    """Sample figures in the player's units, so that the overlay can be placed and
+    sized before driving (with no game, it would otherwise stay hidden)."""
+    imperial = settings.display.units == "imperial"
+    system = UnitSystem.IMPERIAL if imperial else UnitSystem.METRIC
+    return OverlayView(
+        speed="55" if imperial else "88",
+        speed_unit=speed_unit(system),
+        limit="55" if imperial else "90",
+        gear="11",
+        fuel=f"Fuel {format_volume(412.0, system)} · range 1,250 km (game avg)"
+        if not imperial
+        else f"Fuel {format_volume(412.0, system)} · range 777 mi (game avg)",
+        route=("142 mi" if imperial else "228 km") + " to go · ETA Day 2 (Tue) 14:05 (3 h 20 min)",
+        deadline=f"Deadline in {format_duration(310)}",
+        warning=PREVIEW_HINT,
+        live=True,
+        imperial_sign=imperial,
+    )
