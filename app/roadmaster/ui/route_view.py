@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -78,6 +79,11 @@ class RouteView(QWidget):
 
         self.nav = QLabel("No route set in the game")
         self.nav.setObjectName("big")
+        # Wraps rather than widening the dock: a long "… to go · ETA …" line made the
+        # window wider than a 1024-pixel screen.
+        self.nav.setWordWrap(True)
+        self.nav.setMinimumWidth(120)
+        self.nav.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.follow_button = QPushButton("Follow truck")
         self.follow_button.setCheckable(True)
         self.follow_button.setChecked(True)
