@@ -151,8 +151,10 @@ def test_capture_stops_and_starts_from_the_window_and_the_gauges_say_stopped(
 
 def test_a_long_route_line_does_not_widen_the_window_past_1024(make_app, qtbot) -> None:
     w = _shown(make_app, qtbot, 1024, 600)
+    w.load_route_view()
     w.route_view.nav.setText(
         "1,234 km to go · ETA Day 12 (Wed) 23:59 (18 h 45 min) via Klaipėda and Santiago"
     )
+    w.route_view.layout().activate()
     assert w.minimumSizeHint().width() <= 1024
     assert w.route_dock.minimumSizeHint().width() < 400
