@@ -140,7 +140,7 @@ def _truck_warning(
     return ""
 
 
-PREVIEW_HINT = "Preview: drag to place it, resize from the corner"
+PREVIEW_HINT = "Preview: drag to place it"
 
 
 def overlay_preview(settings: Settings) -> OverlayView:
