@@ -123,7 +123,7 @@ def test_find_games_in_both_libraries_and_check_the_plugin(tmp_path: Path) -> No
     assert not ets2.plugin_installed
     assert ets2.plugin_path == ets2.path / "bin" / "win_x64" / "plugins" / PLUGIN_DLL
 
-    text = describe_installs(list(games.values()))
+    text = describe_installs(list(games.values()), linux=False)
     assert "✔ American Truck Simulator: plugin installed" in text
     assert "✘ Euro Truck Simulator 2: the telemetry plugin is missing" in text
     # What to do, with the exact folder to create.
@@ -143,7 +143,19 @@ def test_linux_native_plugin_counts_as_installed(tmp_path: Path) -> None:
 
 def test_no_games_found_says_what_to_do() -> None:
     assert "Steam was not found" in describe_installs([], roots_found=False)
-    assert "bin/win_x64/plugins" in describe_installs([])
+    assert "scs-telemetry.dll" in describe_installs([], linux=False)
+    assert "bin/win_x64/plugins" in describe_installs([], linux=False)
+
+
+def test_on_linux_the_native_plugin_its_file_and_folder_are_named(tmp_path: Path) -> None:
+    """A Linux player was told to copy a .dll into bin/win_x64/plugins."""
+    root, _ = _steam_tree(tmp_path)
+    (ets2,) = [g for g in find_games([root]) if g.game is Game.ETS2]
+    for text in (describe_installs([ets2], linux=True), describe_installs([], linux=True)):
+        assert "scs-telemetry.so" in text and "native Linux" in text
+        assert "bin/linux_x64/plugins" in text and "/dev/shm/SCSTelemetry" in text
+        assert ".dll" not in text and "win_x64" not in text
+    assert str(ets2.path / "bin" / "linux_x64" / "plugins") in describe_installs([ets2], linux=True)
 
 
 def test_steam_roots_on_linux_include_flatpak_and_skip_symlink_duplicates(

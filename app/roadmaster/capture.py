@@ -14,6 +14,7 @@ notification never announces something the database does not hold.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -23,12 +24,8 @@ from dataclasses import dataclass, field
 from roadmaster.errors import UserError
 from roadmaster.jobs.economics import (
     EconomySettings,
-    Expenses,
-    JobEconomics,
-    cancelled_economics,
-    delivered_economics,
-    job_economics,
-    truck_damage_fraction,
+    economics_columns,
+    settle,
 )
 from roadmaster.jobs.events import (
     AchievementUnlocked,
@@ -36,7 +33,6 @@ from roadmaster.jobs.events import (
     JobAbandoned,
     JobCancelled,
     JobDelivered,
-    JobStats,
     Sample,
 )
 from roadmaster.jobs.hos import HosClock, Remaining, is_driving, rules_for
@@ -54,46 +50,6 @@ log = logging.getLogger(__name__)
 # into one transaction per this many events or this much wall time.
 BATCH_EVENTS = 500
 BATCH_WALL_S = 0.5
-
-
-def expenses_of(stats: JobStats) -> Expenses:
-    return Expenses(
-        fines=stats.fines_total,
-        tolls=stats.tolls_total,
-        ferry=stats.ferry_total,
-        train=stats.train_total,
-    )
-
-
-def economics_of(event: Event, settings: EconomySettings) -> JobEconomics | None:
-    """The P&L of a job that ended with ``event`` (None for other events)."""
-    if isinstance(event, JobDelivered):
-        return delivered_economics(event, expenses_of(event.stats), settings)
-    if isinstance(event, JobCancelled):
-        return cancelled_economics(event, expenses_of(event.stats), settings)
-    if isinstance(event, JobAbandoned):
-        s = event.stats
-        return job_economics(
-            income=event.info.income,
-            revenue=0,
-            fuel_used_l=s.fuel_used_l,
-            damage_taken=truck_damage_fraction(s.damage_taken),
-            distance_km=s.distance_km,
-            delivered_late=False,
-            avg_speed_mps=s.avg_speed_mps,
-            expenses=expenses_of(s),
-            settings=settings,
-        )
-    return None
-
-
-def economics_columns(e: JobEconomics) -> dict[str, float | None]:
-    return {
-        "fuel_cost": e.fuel_cost,
-        "damage_cost": e.damage_cost,
-        "profit": e.net_profit,
-        "safety_score": e.safety_score,
-    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,17 +171,21 @@ class Capture:
 
     def _take(self, events: list[Event]) -> None:
         s = self.summary
-        for e in events:
+        for i, e in enumerate(events):
             s.events += 1
             name = type(e).__name__
             s.counts[name] = s.counts.get(name, 0) + 1
             if isinstance(e, Sample):
                 s.samples += 1
                 continue
-            econ = economics_of(e, self.economy)
+            econ = settle(e, self.economy)
             if econ is not None:
                 s.jobs_finished += 1
                 assert isinstance(e, JobDelivered | JobCancelled | JobAbandoned)
+                # Settled once, here: the event carries its P&L to storage, the
+                # outbox (the cloud), and the views, which read it, never recompute.
+                e = dataclasses.replace(e, economics=econ)
+                events[i] = e
                 self._economics[e.job_key] = economics_columns(econ)
                 self._unevaluated[e.job_key] = e
         self._pending.extend(events)

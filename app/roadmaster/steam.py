@@ -33,6 +33,44 @@ PLUGIN_SO: Final = ("scs-telemetry.so", "libscs-telemetry.so")
 WINDOWS_PLUGIN_DIR: Final = ("bin", "win_x64", "plugins")
 LINUX_PLUGIN_DIR: Final = ("bin", "linux_x64", "plugins")
 PLUGIN_URL: Final = "https://github.com/RenCloud/scs-sdk-plugin/releases"
+# Upstream is Windows-only; this fork builds the native Linux plugin, which publishes
+# the same revision-12 layout as POSIX shared memory /dev/shm/SCSTelemetry.
+LINUX_PLUGIN_URL: Final = "https://github.com/truckermudgeon/scs-sdk-plugin/releases"
+
+
+def on_linux() -> bool:
+    return sys.platform.startswith("linux")
+
+
+def plugin_folder(game_dir: Path | str | None = None, *, linux: bool | None = None) -> str:
+    """Where the plugin goes: the game's own folder when known."""
+    parts = LINUX_PLUGIN_DIR if (on_linux() if linux is None else linux) else WINDOWS_PLUGIN_DIR
+    if game_dir is None:
+        return "<game folder>/" + "/".join(parts)
+    return str(Path(game_dir).joinpath(*parts))
+
+
+def plugin_install_text(
+    game_dir: Path | str | None = None, *, linux: bool | None = None, brief: bool = False
+) -> str:
+    """How to install the plugin on this system: which file, from where, into which
+    folder ("copy … into …", to follow "Install the telemetry plugin:").  ``brief``:
+    just the file, the download page and the folder (a one-line banner)."""
+    linux = on_linux() if linux is None else linux
+    folder = plugin_folder(game_dir, linux=linux)
+    if brief:
+        kind, url = ("the native Linux plugin", LINUX_PLUGIN_URL) if linux else ("", PLUGIN_URL)
+        name = PLUGIN_SO[0] if linux else PLUGIN_DLL
+        what = f"{name} ({kind}, {url})" if kind else f"{name} ({url})"
+        return f"copy {what} into {folder}"
+    if linux:
+        return (
+            f"copy {PLUGIN_SO[0]}, the native Linux build of the telemetry plugin "
+            f"({LINUX_PLUGIN_URL}), into {folder} (create the folder if needed) and play "
+            "the native Linux version of the game; it publishes /dev/shm/SCSTelemetry, "
+            "which RoadMaster reads"
+        )
+    return f"copy {PLUGIN_DLL} ({PLUGIN_URL}) into {folder} (create the folder if needed)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,9 +341,11 @@ def find_games(roots: Sequence[Path] | None = None) -> list[GameInstall]:
     return found
 
 
-def describe_installs(installs: Sequence[GameInstall], *, roots_found: bool = True) -> str:
+def describe_installs(
+    installs: Sequence[GameInstall], *, roots_found: bool = True, linux: bool | None = None
+) -> str:
     """What the Game check tells the user: what was found and, where the plugin is
-    missing, exactly what to do."""
+    missing, exactly what to do on this system (``linux``: default, this one)."""
     if not installs:
         where = (
             "No Steam library on this computer holds ATS or ETS2"
@@ -313,9 +353,8 @@ def describe_installs(installs: Sequence[GameInstall], *, roots_found: bool = Tr
             else "Steam was not found in its usual places"
         )
         return (
-            f"{where}. If the game is installed elsewhere, put {PLUGIN_DLL} "
-            f"(from {PLUGIN_URL}) into <game folder>/bin/win_x64/plugins yourself, "
-            "or choose a telemetry file path above."
+            f"{where}. If the game is installed elsewhere, "
+            f"{plugin_install_text(linux=linux)}; or choose a telemetry file path above."
         )
     lines: list[str] = []
     for inst in installs:
@@ -329,9 +368,8 @@ def describe_installs(installs: Sequence[GameInstall], *, roots_found: bool = Tr
             )
         else:
             lines.append(
-                f"✘ {inst.name}: the telemetry plugin is missing. Download {PLUGIN_DLL} "
-                f"from {PLUGIN_URL}, create the folder {inst.plugin_path.parent} if it does "
-                "not exist, copy the DLL into it and restart the game (answer OK when it "
-                "asks about the advanced SDK features)."
+                f"✘ {inst.name}: the telemetry plugin is missing: "
+                f"{plugin_install_text(inst.path, linux=linux)}. Then restart the game "
+                "(answer OK when it asks about the advanced SDK features)."
             )
     return "\n".join(lines)

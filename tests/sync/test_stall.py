@@ -24,7 +24,7 @@ from roadmaster.server import tables as t
 from roadmaster.storage import Store
 from roadmaster.storage import outbox as ob
 from roadmaster.sync.worker import PARK_AFTER
-from roadmaster.ui import present
+from roadmaster.ui.view_models import status as present
 from tests.factories import make_sample
 from tests.fakes import FakeClock
 from tests.sync.conftest import Proxy, Server, WorkerClock, make_worker, record_drive

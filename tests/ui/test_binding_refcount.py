@@ -22,7 +22,8 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication
 
 from roadmaster.settings import OverlaySettings, Settings
-from roadmaster.ui import present, theme
+from roadmaster.ui import theme
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.app import RoadMasterApp
 from roadmaster.ui.controller import AppOptions
 from roadmaster.units import UnitSystem
@@ -89,7 +90,7 @@ def test_painting_for_an_evening_does_not_drain_none_true_or_false(running_app, 
     qtbot.waitUntil(overlay.isVisible, timeout=15_000)  # the recorded game is running
     qtbot.waitExposed(overlay)
     models = [
-        present.dashboard_model(
+        vm.dashboard_model(
             reading(**{"truck_f.speed": kmh * KMH, "truck_f.engineRpm": 900.0 + 10 * kmh}),
             UnitSystem.METRIC,
         )

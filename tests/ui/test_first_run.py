@@ -9,7 +9,15 @@ import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QLabel, QPushButton, QToolButton
 
-from roadmaster.steam import PLUGIN_DLL, find_games
+from roadmaster.steam import (
+    LINUX_PLUGIN_URL,
+    PLUGIN_DLL,
+    PLUGIN_SO,
+    PLUGIN_URL,
+    find_games,
+    on_linux,
+    plugin_folder,
+)
 from roadmaster.ui.first_run import FirstRunHints, first_run_hints
 
 
@@ -38,14 +46,18 @@ def test_no_key_says_how_to_connect_and_that_it_works_locally() -> None:
 def test_no_game_says_how_to_install_the_plugin_and_offers_the_demo() -> None:
     (hint,) = first_run_hints(has_cloud_key=True, game_seen=False)
     assert hint.action == "demo"
-    assert PLUGIN_DLL in hint.text and "bin/win_x64/plugins" in hint.text
+    if on_linux():  # the native Linux plugin, its file and folder; no .dll
+        assert PLUGIN_SO[0] in hint.text and "bin/linux_x64/plugins" in hint.text
+        assert ".dll" not in hint.text and "win_x64" not in hint.text
+    else:
+        assert PLUGIN_DLL in hint.text and "bin/win_x64/plugins" in hint.text
     assert "try the demo" in hint.text
 
 
 def test_a_found_game_without_plugin_names_the_exact_folder(tmp_path: Path) -> None:
     installs = _ets2_without_plugin(tmp_path)
     (hint,) = first_run_hints(has_cloud_key=True, game_seen=False, installs=installs)
-    assert str(installs[0].plugin_path.parent) in hint.text
+    assert plugin_folder(installs[0].path) in hint.text
     assert "Euro Truck Simulator 2 has no telemetry plugin" in hint.text
 
 
@@ -58,7 +70,8 @@ def test_banner_shows_both_hints_and_its_buttons_work(qtbot, qsettings) -> None:
     assert [h.id for h in banner.hints()] == ["game", "cloud"]
     texts = [label.text() for label in banner.findChildren(QLabel)]
     assert any("Settings → Cloud" in t for t in texts)
-    assert any('<a href="https://github.com/RenCloud' in t for t in texts)
+    url = LINUX_PLUGIN_URL if on_linux() else PLUGIN_URL  # the download page as a link
+    assert any(f'<a href="{url}">' in t for t in texts)
     buttons = {b.text(): b for b in banner.findChildren(QPushButton)}
     with qtbot.waitSignal(banner.demo_requested):
         buttons["Try the demo"].click()

@@ -4,6 +4,7 @@ clock, the theme, the font scale and what loads before the first paint."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -17,11 +18,14 @@ from PySide6.QtCore import QSettings
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QPushButton
 
+from roadmaster.jobs.economics import EconomySettings, settle
 from roadmaster.jobs.events import AchievementUnlocked, Fined, JobDelivered, JobStarted
-from roadmaster.ui import present, theme
+from roadmaster.steam import PLUGIN_DLL, PLUGIN_SO, on_linux
+from roadmaster.ui import theme
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.app import GAME_SEEN_KEY, RoadMasterApp, demo_command
 from roadmaster.ui.controller import AppOptions
-from roadmaster.ui.tray import Notification
+from roadmaster.ui.view_models.notifications import Notification
 from tests.ui.frames import EndlessSource, ListSource, driving_map
 from tests.ui.test_controller import _simulated_job_events
 
@@ -78,7 +82,7 @@ def test_first_run_banner_says_how_to_connect_and_install_and_offers_the_demo(ma
     qtbot.waitUntil(lambda: {h.id for h in hints.hints()} == {"game", "cloud"}, timeout=TIMEOUT_MS)
     assert hints.isVisibleTo(app.window)
     game = next(h for h in hints.hints() if h.id == "game")
-    assert "scs-telemetry.dll" in game.text
+    assert (PLUGIN_SO[0] if on_linux() else PLUGIN_DLL) in game.text
     # the Steam check's full report is a hover away (steam.describe_installs)
     qtbot.waitUntil(lambda: "plugins" in hints._detail, timeout=TIMEOUT_MS)
 
@@ -108,12 +112,12 @@ def test_the_demo_shows_no_first_run_banner_and_says_demo(make_app, qtbot):
     app.check_first_run()
     assert app.window.hints.isHidden()
     app.window.status_line.show_model(
-        present.status_model(
+        vm.status_model(
             None,
             capture_running=True,
             capture_problem="",
             job=None,
-            sync=present.SyncInfo(enabled=False),
+            sync=vm.SyncInfo(enabled=False),
         )
     )
     assert app.window.status_line.game.text().startswith("DEMO")
@@ -126,6 +130,8 @@ def _notable_events():
     events = _simulated_job_events()
     started = next(e for e in events if isinstance(e, JobStarted))
     delivered = next(e for e in events if isinstance(e, JobDelivered))
+    # as the capture publishes it: settled, with its P&L
+    delivered = dataclasses.replace(delivered, economics=settle(delivered, EconomySettings()))
     fined = Fined(t_s=1.0, game_time_min=1, job_key=None, offence="speeding", amount=250)
     unlocked = AchievementUnlocked(
         t_s=2.0,
@@ -152,7 +158,7 @@ def test_without_a_tray_notifications_show_in_the_status_bar_and_job_panel(make_
         app.controller.bridge.publish_events((event,))
         qtbot.waitUntil(lambda t=title: line.notice.full_text.startswith(t), timeout=TIMEOUT_MS)
         assert line.notice.isVisibleTo(app.window)
-        assert panel.events.item(0).text().startswith(title)
+        assert panel.events.item(0).text().split("  ", 1)[1].startswith(title)
     assert "revenue" in panel.events.item(2).text() and "profit" in panel.events.item(2).text()
     # the recording indicator stays visible while a notice shows
     assert line.recording.isVisibleTo(app.window)
@@ -221,7 +227,7 @@ def test_the_job_panel_shows_the_core_driving_time_clock(make_app, qtbot):
     def shown_matches_core() -> bool:
         hos = app.controller.capture.hos()
         model = app.controller.job_model
-        return model is not None and model.hos == present.hos_text(hos.remaining)[0]
+        return model is not None and model.hos == vm.hos_text(hos.remaining)[0]
 
     qtbot.waitUntil(shown_matches_core, timeout=TIMEOUT_MS)
     assert "waiting for the game" not in app.window.job_panel.hos.text()
@@ -337,13 +343,13 @@ def test_nothing_forces_the_window_past_1366x768(make_app, qtbot):
     qtbot.waitExposed(app.window)
     app.controller.set_view_active("dashboard", False)  # its tick would reset the model
     line.show_model(
-        present.status_model(
+        vm.status_model(
             None,
             capture_running=False,
             capture_problem="Can't read telemetry: the SCS plugin is not loaded — is the game "
             "running with scs-telemetry.dll in bin/win_x64/plugins?",
             job=None,
-            sync=present.SyncInfo(enabled=False),
+            sync=vm.SyncInfo(enabled=False),
         )
     )
     line.show_notice("Delivered", "Machinery to Berlin: revenue €12,345, profit €8,000. " * 3)

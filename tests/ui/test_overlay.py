@@ -15,7 +15,8 @@ from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.sim.simulator import Simulator
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import GameState, Monitor, Reading
-from roadmaster.ui.overlay import CLICK_THROUGH_SHORTCUT, GEOMETRY_KEY, Overlay, overlay_view
+from roadmaster.ui.overlay import CLICK_THROUGH_SHORTCUT, GEOMETRY_KEY, Overlay
+from roadmaster.ui.view_models.overlay import overlay_view
 
 
 @cache
@@ -279,3 +280,20 @@ def test_no_reading_and_game_states() -> None:
     assert not overlay_view(not_running(), Settings()).live
     paused = driving_reading()._replace(state=GameState.MENU)
     assert overlay_view(paused, Settings()).warning == "Paused"
+
+
+def test_shown_before_driving_it_previews_so_it_can_be_placed(make_overlay, qtbot) -> None:
+    host = Host(not_running())
+    overlay = make_overlay(host)
+    overlay.toggle()  # View → Overlay, or the tray, with no game running
+    qtbot.waitExposed(overlay)
+    assert overlay.previewing() and overlay.view().live
+    assert overlay.view().warning.startswith("Preview: drag to place")
+    assert overlay.view().speed != "–"
+    overlay.refresh()
+    assert overlay.isVisible()  # the missing game does not hide the preview
+    host.reading = driving_reading()
+    qtbot.waitUntil(lambda: not overlay.previewing(), timeout=3000)
+    assert not overlay.view().warning.startswith("Preview")
+    overlay.toggle()
+    assert not overlay.isVisible()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication
 
-from roadmaster.ui import present
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.dashboard import DashboardView
 from roadmaster.ui.gauges import DialGauge
 from roadmaster.units import UnitSystem
@@ -21,7 +21,7 @@ def _flush() -> None:
 
 
 def _model(**overrides):
-    return present.dashboard_model(reading(**overrides), UnitSystem.METRIC)
+    return vm.dashboard_model(reading(**overrides), UnitSystem.METRIC)
 
 
 def _shown_dashboard(qtbot) -> DashboardView:
@@ -135,7 +135,7 @@ def test_air_pressure_wobbling_by_a_fraction_of_a_psi_repaints_nothing(qtbot):
     for psi in (130.1, 130.2, 129.9, 130.05):  # the compressor and the brakes, all day long
         view.show_model(_model(**{"truck_f.airPressure": psi}))
         _flush()
-    assert view.air.value_text == "130 psi"
+    assert view.air.value_text == "9.0 bar"  # ETS2: bar, as its trucks show it
     assert view.paint_count() == before
 
 

@@ -3,10 +3,13 @@ needed), the close policy without a tray, and the real icon where a tray exists.
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
 from roadmaster.jobs import events as events_module
+from roadmaster.jobs.economics import settle
 from roadmaster.jobs.events import (
     Fined,
     JobDelivered,
@@ -19,16 +22,19 @@ from roadmaster.jobs.events import (
 from roadmaster.settings import Settings
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui.tray import (
-    MAX_NOTIFICATIONS_PER_BATCH,
     TOOLTIP_MAX,
     TrayIcon,
     apply_close_policy,
     menu_entries,
+    tooltip_text,
+    tray_available,
+)
+from roadmaster.ui.view_models.notifications import (
+    MAX_NOTIFICATIONS_PER_BATCH,
+    event_line,
     notification_for,
     notifications_for,
     sync_blocked_notification,
-    tooltip_text,
-    tray_available,
 )
 
 INFO = JobInfo(
@@ -159,21 +165,24 @@ def test_job_started_and_resumed() -> None:
     assert notification_for(resumed) is None
 
 
-def test_delivered_shows_revenue_and_profit_with_the_users_assumptions() -> None:
-    n = notification_for(delivered())
-    assert n is not None and n.title == "Delivered"
-    assert n.message.startswith("Lumber to Sacramento: revenue $12,000, profit $")
+def test_delivered_shows_revenue_and_the_settled_profit() -> None:
+    """The balloon reads the profit the capture settled with the player's prices
+    (stored with the job): it does not recompute it with other inputs."""
     cheap = Settings()
     cheap.economy.repair_cost_scale = 0.1
     cheap.display.currency = "CAD"
-    m = notification_for(delivered(late=True), cheap)
+    event = delivered(late=True)
+    settled = dataclasses.replace(event, economics=settle(event, cheap.economy.economy()))
+    m = notification_for(settled, cheap)
     assert m is not None and m.title == "Delivered (late)"
-    assert "revenue C$12,000" in m.message
-
-    def profit(text: str) -> int:
-        return int(text.rsplit("$", 1)[1].rstrip(".").replace(",", ""))
-
-    assert profit(m.message) > profit(n.message)  # repairs cost less
+    assert settled.economics is not None
+    assert m.message == (
+        f"Lumber to Sacramento: revenue C$12,000, profit C${settled.economics.net_profit:,.0f}."
+    )
+    # Default prices would give another figure: the balloon does not use them.
+    assert settle(event, Settings().economy.economy()).net_profit < settled.economics.net_profit  # type: ignore[union-attr]
+    unsettled = notification_for(delivered())
+    assert unsettled is not None and unsettled.message == "Lumber to Sacramento: revenue $12,000."
 
 
 def test_fined_is_a_warning() -> None:
@@ -181,6 +190,18 @@ def test_fined_is_a_warning() -> None:
         Fined(t_s=0, game_time_min=0, job_key=None, offence="speeding", amount=250)
     )
     assert n is not None and n.warning and n.message == "250 for speeding."
+
+
+def test_a_fine_is_labelled_with_the_game_being_played_or_the_players_currency() -> None:
+    fine = Fined(t_s=0, game_time_min=0, job_key=None, offence="speeding", amount=250)
+    n = notification_for(fine, None, Game.ETS2)
+    assert n is not None and n.message == "€250 for speeding."
+    cad = Settings()
+    cad.display.currency = "CAD"
+    m = notification_for(fine, cad, Game.ETS2)
+    assert m is not None and m.message == "C$250 for speeding."
+    line = event_line(TollPaid(t_s=0, game_time_min=0, job_key=None, amount=5), cad, Game.ETS2)
+    assert line == ("Toll", "paid C$5")
 
 
 def test_an_achievement_and_a_sync_block_notify() -> None:
@@ -274,3 +295,36 @@ def test_with_a_tray_the_app_lives_on_in_it(needs_tray, qtbot) -> None:
     finally:
         tray.hide()
         app.setQuitOnLastWindowClosed(True)
+
+
+def _contrast(a, b) -> float:
+    def lum(c) -> float:
+        def ch(v: float) -> float:
+            return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * ch(c.redF()) + 0.7152 * ch(c.greenF()) + 0.0722 * ch(c.blueF())
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@pytest.mark.parametrize("mode", ["dark", "light"])
+def test_balloons_and_tooltips_are_readable_in_either_theme(mode: str) -> None:
+    """Qt draws its own balloon where the desktop has no notification service, with
+    QToolTip's palette: near-white text on pale yellow under the dark theme."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QToolTip
+
+    from roadmaster.ui import theme
+
+    app = QApplication.instance()
+    try:
+        theme.apply(app, mode, 1.0)
+        tip = QToolTip.palette()
+        roles = QPalette.ColorRole
+        assert _contrast(tip.color(roles.WindowText), tip.color(roles.Window)) >= 4.5
+        assert _contrast(tip.color(roles.ToolTipText), tip.color(roles.ToolTipBase)) >= 4.5
+        app_text = app.palette().color(roles.WindowText)
+        assert _contrast(app_text, tip.color(roles.Window)) >= 4.5
+    finally:
+        theme.apply(app, "dark", 1.0)

@@ -14,6 +14,7 @@ from roadmaster.capture import Capture
 from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
 from roadmaster.jobs.events import Event, Sample
+from roadmaster.settings import load_settings
 from roadmaster.storage.store import Store
 from roadmaster.sync.config import load_api_key, resolve_server_url
 from roadmaster.sync.errors import ConfigError
@@ -118,6 +119,8 @@ def _run(args: argparse.Namespace) -> int:
         sample_interval_s=args.sample_interval,
         speed=speed,
         on_reading=_log_reading,
+        # jobs are settled with the player's prices, as in the window
+        economy=load_settings().settings.economy.economy(),
     )
     capture.on_events = lambda events: _log_events(events, capture)
     try:

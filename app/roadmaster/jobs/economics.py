@@ -35,13 +35,17 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Final
 
 from roadmaster.jobs.events import (
+    Event,
     ExpenseEvent,
     Fined,
+    JobAbandoned,
     JobCancelled,
     JobDelivered,
+    JobStats,
     TollPaid,
     Transport,
     Wear,
@@ -149,6 +153,44 @@ class JobEconomics:
     safety_score: float
 
 
+def round_score(score: float) -> float:
+    """One decimal, halves rounded up (72.25 → 72.3), as SQL ``ROUND(numeric, 1)``
+    does.  Python's ``round()`` is half-even (72.25 → 72.2): client and server once
+    disagreed on exactly these scores.  The value is first taken to 9 decimals so
+    that binary noise (72.2499999…) does not decide the rounding."""
+    exact = Decimal(repr(round(score, 9)))
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+def score_safety(
+    *,
+    speeding: bool,
+    damage_taken: float | None,
+    delivered_late: bool,
+    fuel_economy_mpg: float | None,
+) -> float:
+    """The dashboard's safety score, 0–100 with one decimal — the one function the
+    client and the reference server both use.
+
+    100; −20 if the average speed was over the limit (``speeding``); −min(20, 20 ×
+    damage) with damage as a fraction; −30 if late; fuel economy ≥ 6 mpg → 0,
+    ≤ 4 mpg → −30, between → −(6 − mpg) × 15.  Undefined damage or economy (not
+    measured, no fuel burnt) costs nothing: there is no evidence against the driver."""
+    score = 100.0
+    if speeding:
+        score -= 20.0
+    if damage_taken is not None and math.isfinite(damage_taken):
+        score -= min(20.0, 20.0 * max(0.0, damage_taken))
+    if delivered_late:
+        score -= 30.0
+    if fuel_economy_mpg is not None:
+        if fuel_economy_mpg <= 4.0:
+            score -= 30.0
+        elif fuel_economy_mpg < 6.0:
+            score -= (6.0 - fuel_economy_mpg) * 15.0
+    return round_score(min(100.0, max(0.0, score)))
+
+
 def safety_score(
     *,
     avg_speed_mps: float,
@@ -157,28 +199,13 @@ def safety_score(
     fuel_economy_mpg: float | None,
     speed_limit_mps: float = SAFETY_SPEED_LIMIT_MPH * MPS_PER_MPH,
 ) -> float:
-    """The dashboard's safety score, 0–100 with one decimal.
-
-    100; −20 if the average speed is over 65 mph; −min(20, 20 × damage) with damage
-    as a fraction; −30 if late; fuel economy ≥ 6 mpg → 0, ≤ 4 mpg → −30, between →
-    −(6 − mpg) × 15.  Undefined economy (no fuel burnt or no distance) costs
-    nothing: there is no evidence of wasteful driving."""
-    score = 100.0
-    if avg_speed_mps > speed_limit_mps:
-        score -= 20.0
-    damage = damage_taken if math.isfinite(damage_taken) else 0.0
-    score -= min(20.0, 20.0 * max(0.0, damage))
-    if delivered_late:
-        score -= 30.0
-    if fuel_economy_mpg is not None:
-        if fuel_economy_mpg <= 4.0:
-            score -= 30.0
-        elif fuel_economy_mpg < 6.0:
-            score -= (6.0 - fuel_economy_mpg) * 15.0
-    score = min(100.0, max(0.0, score))
-    # Round half up to one decimal like SQL ROUND(numeric, 1) (Python's round() is
-    # half-even); the small epsilon absorbs binary noise such as 72.25 → 72.2499….
-    return math.floor(score * 10.0 + 0.5 + 1e-9) / 10.0
+    """:func:`score_safety` from game units (average speed in m/s)."""
+    return score_safety(
+        speeding=avg_speed_mps > speed_limit_mps,
+        damage_taken=damage_taken,
+        delivered_late=delivered_late,
+        fuel_economy_mpg=fuel_economy_mpg,
+    )
 
 
 def job_economics(
@@ -287,6 +314,71 @@ def cancelled_economics(
     )
 
 
+def expenses_of(stats: JobStats) -> Expenses:
+    """A job's expenses as its accumulators counted them (so far, or at its end)."""
+    return Expenses(
+        fines=stats.fines_total,
+        tolls=stats.tolls_total,
+        ferry=stats.ferry_total,
+        train=stats.train_total,
+    )
+
+
+def settle(event: Event, settings: EconomySettings) -> JobEconomics | None:
+    """The P&L of a job that ended with ``event`` (None for other events), with the
+    player's economy settings.  The capture calls this once per finished job; the
+    result is stored with the job and carried on to the views and the cloud."""
+    if isinstance(event, JobDelivered):
+        return delivered_economics(event, expenses_of(event.stats), settings)
+    if isinstance(event, JobCancelled):
+        return cancelled_economics(event, expenses_of(event.stats), settings)
+    if isinstance(event, JobAbandoned):
+        s = event.stats
+        return job_economics(
+            income=event.info.income,
+            revenue=0,
+            fuel_used_l=s.fuel_used_l,
+            damage_taken=truck_damage_fraction(s.damage_taken),
+            distance_km=s.distance_km,
+            delivered_late=False,
+            avg_speed_mps=s.avg_speed_mps,
+            expenses=expenses_of(s),
+            settings=settings,
+        )
+    return None
+
+
+def projected_economics(
+    stats: JobStats,
+    *,
+    income: int,
+    late: bool,
+    settings: EconomySettings,
+) -> JobEconomics:
+    """The open job's P&L so far, projected on its offered income."""
+    return job_economics(
+        income=income,
+        revenue=None,
+        fuel_used_l=stats.fuel_used_l,
+        damage_taken=truck_damage_fraction(stats.damage_taken),
+        distance_km=stats.distance_km,
+        delivered_late=late,
+        avg_speed_mps=stats.avg_speed_mps,
+        expenses=expenses_of(stats),
+        settings=settings,
+    )
+
+
+def economics_columns(e: JobEconomics) -> dict[str, float | None]:
+    """The job table's economics columns for ``e`` (``profit`` is the net profit)."""
+    return {
+        "fuel_cost": e.fuel_cost,
+        "damage_cost": e.damage_cost,
+        "profit": e.net_profit,
+        "safety_score": e.safety_score,
+    }
+
+
 __all__ = [
     "DASHBOARD_FUEL_PRICE_PER_GAL",
     "DASHBOARD_REPAIR_COST_FULL",
@@ -295,9 +387,15 @@ __all__ = [
     "JobEconomics",
     "cancelled_economics",
     "delivered_economics",
+    "economics_columns",
+    "expenses_of",
     "job_distance_km",
     "job_economics",
+    "projected_economics",
+    "round_score",
     "safety_score",
+    "score_safety",
+    "settle",
     "sum_expenses",
     "truck_damage_fraction",
 ]

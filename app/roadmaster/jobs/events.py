@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from roadmaster.telemetry.frame import Game
+
+if TYPE_CHECKING:  # economics imports these events: no import at run time
+    from roadmaster.jobs.economics import JobEconomics
 
 
 class JobStatus(enum.StrEnum):
@@ -178,6 +182,9 @@ class JobDelivered(Event):
     autopark_used: bool
     autoload_used: bool
     late: bool  # finished after the deadline, in game minutes
+    # the job's P&L with the player's settings, settled once by the capture
+    # (jobs.economics.settle); None as the tracker emits it
+    economics: JobEconomics | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,6 +194,7 @@ class JobCancelled(Event):
     stats: JobStats
     penalty: int
     finished_game_min: int
+    economics: JobEconomics | None = None  # see JobDelivered.economics
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -198,6 +206,7 @@ class JobAbandoned(Event):
     info: JobInfo
     stats: JobStats
     reason: str
+    economics: JobEconomics | None = None  # see JobDelivered.economics
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

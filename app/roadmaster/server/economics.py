@@ -17,6 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from roadmaster.jobs.economics import score_safety
+
 DIESEL_USD_PER_GAL: Final = 4.05
 FULL_DAMAGE_COST: Final = 10_000.0
 SPEEDING_MPH: Final = 65.0
@@ -39,22 +41,14 @@ def safety_score(
     delivered_late: bool,
     fuel_economy_mpg: float | None,
 ) -> float:
-    """100, −20 if avg speed > 65 mph, −min(20, 20 × damage fraction), −30 if late,
-    −0..30 for fuel economy between 6 mpg (no penalty) and 4 mpg (−30); clamped to
-    0..100 and rounded to one decimal."""
-    score = 100.0
-    if avg_speed_mph is not None and avg_speed_mph > SPEEDING_MPH:
-        score -= 20.0
-    if damage_taken is not None:
-        score -= min(20.0, 20.0 * damage_taken)
-    if delivered_late:
-        score -= 30.0
-    if fuel_economy_mpg is not None:
-        if fuel_economy_mpg <= 4.0:
-            score -= 30.0
-        elif fuel_economy_mpg < 6.0:
-            score -= (6.0 - fuel_economy_mpg) * 15.0
-    return round(min(100.0, max(0.0, score)), 1)
+    """The client's own safety score (:func:`roadmaster.jobs.economics.score_safety`:
+    one function, one rounding — half up), from the contract's units."""
+    return score_safety(
+        speeding=avg_speed_mph is not None and avg_speed_mph > SPEEDING_MPH,
+        damage_taken=damage_taken,
+        delivered_late=delivered_late,
+        fuel_economy_mpg=fuel_economy_mpg,
+    )
 
 
 def job_figures(
@@ -65,22 +59,52 @@ def job_figures(
     damage_taken: float | None,
     avg_speed_mph: float | None,
     delivered_late: bool,
+    settled: ClientEconomics | None = None,
 ) -> JobFigures:
-    """The computed columns of a completed job (see the module docstring)."""
+    """The computed columns of a completed job (see the module docstring).  With
+    ``settled`` (the client's P&L, from the player's own prices and the game's real
+    revenue and expenses) those figures are stored instead of the defaults', so the
+    server shows the profit the app shows."""
     fuel_cost = (fuel_consumed_gal or 0.0) * DIESEL_USD_PER_GAL
     damage_cost = (damage_taken or 0.0) * FULL_DAMAGE_COST
     profit = income - fuel_cost - damage_cost
     economy = distance_mi / fuel_consumed_gal if fuel_consumed_gal else None
+    score = safety_score(
+        avg_speed_mph=avg_speed_mph,
+        damage_taken=damage_taken,
+        delivered_late=delivered_late,
+        fuel_economy_mpg=economy,
+    )
+    if settled is not None:
+        fuel_cost, damage_cost, profit = settled.fuel_cost, settled.damage_cost, settled.profit
+        score = settled.safety_score if settled.safety_score is not None else score
     return JobFigures(
         fuel_cost=fuel_cost,
         damage_cost=damage_cost,
         profit=profit,
         profit_per_mile=profit / distance_mi,
         fuel_economy=economy,
-        safety_score=safety_score(
-            avg_speed_mph=avg_speed_mph,
-            damage_taken=damage_taken,
-            delivered_late=delivered_late,
-            fuel_economy_mpg=economy,
-        ),
+        safety_score=score,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientEconomics:
+    """A job's P&L as the client settled it (the ``client_economics`` extension)."""
+
+    fuel_cost: float
+    damage_cost: float
+    profit: float
+    safety_score: float | None
+
+
+def client_economics(
+    fuel_cost: float | None,
+    damage_cost: float | None,
+    profit: float | None,
+    safety_score: float | None,
+) -> ClientEconomics | None:
+    """The client's figures when it sent the whole P&L (else None: the defaults)."""
+    if fuel_cost is None or damage_cost is None or profit is None:
+        return None
+    return ClientEconomics(fuel_cost, damage_cost, profit, safety_score)

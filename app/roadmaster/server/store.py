@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection
 
 from roadmaster.server import pgwrite
 from roadmaster.server import tables as t
-from roadmaster.server.economics import job_figures
+from roadmaster.server.economics import client_economics, job_figures
 from roadmaster.server.keys import same_hash
 from roadmaster.sync.contract import JobCancel, JobComplete, JobStart, TelemetryFields, format_utc_z
 
@@ -298,6 +298,7 @@ def complete_job(conn: Connection, user_id: uuid.UUID, body: JobComplete, now: d
         damage_taken=body.damage_taken,
         avg_speed_mph=body.avg_speed,
         delivered_late=body.delivered_late,
+        settled=client_economics(body.fuel_cost, body.damage_cost, body.profit, body.safety_score),
     )
     conn.execute(
         sa.update(t.jobs)
@@ -335,9 +336,13 @@ def cancel_job(conn: Connection, user_id: uuid.UUID, body: JobCancel, now: datet
     if job.status == "completed":
         raise _already_ended("completed")
     penalty = body.penalty or 0
-    fuel_cost = (body.fuel_consumed or 0.0) * 4.05
-    damage_cost = (body.damage_taken or 0.0) * 10_000.0
-    profit = -(penalty + fuel_cost + damage_cost)
+    settled = client_economics(body.fuel_cost, body.damage_cost, body.profit, None)
+    if settled is not None:
+        fuel_cost, damage_cost, profit = settled.fuel_cost, settled.damage_cost, settled.profit
+    else:
+        fuel_cost = (body.fuel_consumed or 0.0) * 4.05
+        damage_cost = (body.damage_taken or 0.0) * 10_000.0
+        profit = -(penalty + fuel_cost + damage_cost)
     conn.execute(
         sa.update(t.jobs)
         .where(t.jobs.c.id == job.id)

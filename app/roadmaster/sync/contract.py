@@ -15,8 +15,9 @@ Request models are **strict** and say exactly what the hosted service accepts:
 Extensions of the reference server (a client discovers them with ``GET
 /api/health``; the hosted service ignores the extra keys): ``event_id`` (an
 idempotency key in the body, like the ``Idempotency-Key`` header), ``recorded_at``
-on telemetry, ``started_at`` / ``completed_at`` on jobs, :class:`TelemetryBatch`
-and :class:`JobCancel`.
+on telemetry, ``started_at`` / ``completed_at`` on jobs, the client's settled
+economics on job ends (``fuel_cost``, ``damage_cost``, ``profit``,
+``safety_score``), :class:`TelemetryBatch` and :class:`JobCancel`.
 
 Building a body on the client: ``JobStart(api_key=key, **fields).model_dump(
 mode="json", exclude_none=True)`` — ``exclude_none`` keeps optional fields absent.
@@ -56,6 +57,7 @@ FEATURE_BATCH: Final = "batch_telemetry"
 FEATURE_IDEMPOTENCY: Final = "idempotency"
 FEATURE_CLIENT_TIMESTAMPS: Final = "client_timestamps"
 FEATURE_CANCEL: Final = "cancel"
+FEATURE_CLIENT_ECONOMICS: Final = "client_economics"
 IDEMPOTENCY_HEADER: Final = "Idempotency-Key"
 
 # Error bodies' ``error`` strings, exactly as the service sends them.
@@ -240,6 +242,14 @@ class _JobEnd(_Authenticated):
     damage_taken: Annotated[Fraction | None, NotNull] = None
     avg_speed: Annotated[SpeedMph | None, NotNull] = None
     avg_rpm: Annotated[Rpm | None, NotNull] = None
+    # Extension: the job's P&L as the player's app settled it (its fuel price, its
+    # repair costs, the revenue and expenses the game reported), in the game's
+    # currency; the reference server stores these instead of its defaults, so the
+    # web shows the profit the app shows.  The hosted service ignores them.
+    fuel_cost: Annotated[NonNegative | None, NotNull] = None
+    damage_cost: Annotated[NonNegative | None, NotNull] = None
+    profit: Annotated[Annotated[float, Field(ge=-10_000_000, le=10_000_000)] | None, NotNull] = None
+    safety_score: Annotated[Annotated[float, Field(ge=0, le=100)] | None, NotNull] = None
 
 
 class JobComplete(_JobEnd):
@@ -347,6 +357,7 @@ __all__ = [
     "ERROR_VALIDATION",
     "FEATURE_BATCH",
     "FEATURE_CANCEL",
+    "FEATURE_CLIENT_ECONOMICS",
     "FEATURE_CLIENT_TIMESTAMPS",
     "FEATURE_IDEMPOTENCY",
     "IDEMPOTENCY_HEADER",

@@ -60,6 +60,7 @@ RETARDER_MAX: Final = 5
 AIR_PRESSURE_MAX_PSI: Final = 200.0
 BRAKE_TEMPERATURE_MAX: Final = 1000.0
 INCOME_MAX: Final = 1_000_000
+PROFIT_MAX: Final = 10_000_000  # the contract extension's bound on a settled profit
 DISTANCE_MIN_MI: Final = 1
 DISTANCE_MAX_MI: Final = 10_000
 CARGO_WEIGHT_MAX_LB: Final = 100_000
@@ -339,6 +340,15 @@ def _stats_fields(out: _Body, event: JobDelivered | JobCancelled | JobAbandoned)
         "avg_speed", mps_to_mph(abs(stats.avg_speed_mps)), 0.0, SPEED_MAX_MPH, required=False
     )
     out.number("avg_rpm", stats.avg_rpm, 0, RPM_MAX, required=False, integer=True)
+    econ = event.economics
+    if econ is not None:
+        # The P&L settled once on the player's machine (extension: the hosted
+        # service ignores these keys; the reference server stores them).
+        out.number("fuel_cost", econ.fuel_cost, 0.0, required=False)
+        out.number("damage_cost", econ.damage_cost, 0.0, required=False)
+        out.number("profit", econ.net_profit, -PROFIT_MAX, PROFIT_MAX, required=False)
+        if isinstance(event, JobDelivered):
+            out.number("safety_score", econ.safety_score, 0.0, 100.0, required=False)
 
 
 def job_complete_payload(

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from roadmaster.jobs.economics import Expenses, JobEconomics
 from roadmaster.jobs.events import (
     JobAbandoned,
     JobCancelled,
@@ -58,10 +59,18 @@ def stats_of(p: dict[str, Any]) -> JobStats:
     )
 
 
+def economics_of(p: dict[str, Any] | None) -> JobEconomics | None:
+    """The settled P&L stored with a job end (None in rows queued before it was)."""
+    if not isinstance(p, dict):
+        return None
+    return JobEconomics(**{**p, "expenses": Expenses(**p["expenses"])})
+
+
 def _job_end(p: dict[str, Any]) -> JobDelivered | JobCancelled | JobAbandoned:
     fields = {k: v for k, v in p.items() if k != "event"}
     fields["info"] = info_of(p["info"])
     fields["stats"] = stats_of(p["stats"])
+    fields["economics"] = economics_of(p.get("economics"))
     event = p.get("event")
     if event == "JobDelivered":
         return JobDelivered(**fields)

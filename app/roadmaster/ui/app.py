@@ -301,7 +301,7 @@ class RoadMasterApp:
             # player thinks it quit and stops recording is what they will fear.
             if not self._told_tray:
                 self._told_tray = True
-                from roadmaster.ui.tray import Notification
+                from roadmaster.ui.view_models.notifications import Notification
 
                 self.tray.show_notification(
                     Notification(

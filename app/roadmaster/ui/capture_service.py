@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from roadmaster.errors import UserError
+from roadmaster.jobs.economics import EconomySettings
 from roadmaster.jobs.events import Event
 from roadmaster.telemetry.source import Source, SpeedDial
 from roadmaster.telemetry.status import Reading
-from roadmaster.ui.present import JobProgress
+from roadmaster.ui.view_models import JobProgress
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads on the capture thread, after the first paint
     from roadmaster.capture import HosStatus
@@ -62,8 +63,10 @@ class CaptureService:
         publisher: Publisher,
         speed: float | None = 1.0,
         sample_interval_s: float = 1.0,
+        economy: EconomySettings | None = None,
     ) -> None:
         self._source_factory = source_factory
+        self._economy = economy
         self._data_dir = data_dir
         self._publisher = publisher
         # The demo's speed control turns this dial while the capture plays.
@@ -74,6 +77,13 @@ class CaptureService:
         self.capture: GuiCapture | None = None  # set on the capture thread
         self.before_close: list[Callable[[], None]] = []
         self.on_store_open: list[Callable[[Store], None]] = []
+
+    def set_economy(self, economy: EconomySettings) -> None:
+        """The player's prices for jobs that end from now on (an immutable value,
+        read by the capture thread when it settles a job)."""
+        self._economy = economy
+        if self.capture is not None:
+            self.capture.economy = economy
 
     @property
     def running(self) -> bool:
@@ -126,6 +136,7 @@ class CaptureService:
                 self._publisher,
                 speed=self.speed_dial,
                 sample_interval_s=self._sample_interval_s,
+                economy=self._economy,
             )
             capture.stop_event = self._stop  # stop() works even before run() starts
             self.capture = capture

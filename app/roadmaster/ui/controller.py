@@ -3,7 +3,7 @@ tasks and the GUI's one timer, and decides what every view shows.
 
 It lives on the GUI thread.  Background threads reach it only through the
 :class:`~roadmaster.ui.bridge.CoreBridge`; views only get immutable view models
-(:mod:`roadmaster.ui.present`) through its signals, and tell it which of them are
+(:mod:`roadmaster.ui.view_models`) through its signals, and tell it which of them are
 visible (:meth:`set_view_active`) so nothing is computed for a hidden window.
 
 Part B's overlay and tray are built on this API: ``Overlay(controller)`` listens to
@@ -28,36 +28,31 @@ from PySide6.QtGui import QDesktopServices
 
 from roadmaster.jobs.events import (
     Event,
-    Fined,
-    GameConnected,
-    GameDisconnected,
     JobAbandoned,
     JobCancelled,
     JobDelivered,
     JobStarted,
-    RefuelPaid,
     Sample,
-    TollPaid,
-    Transport,
 )
 from roadmaster.jobs.hos import Remaining
 from roadmaster.settings import Settings
 from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
-from roadmaster.ui import present
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.bridge import CoreBridge
 from roadmaster.ui.capture_service import CaptureProgress, CaptureService
 from roadmaster.ui.cloud import CloudWiring, wire_cloud
 from roadmaster.ui.tasks import TaskRunner
 from roadmaster.ui.ticks import TICKS, TickStats
-from roadmaster.ui.tray import (
+from roadmaster.ui.view_models.notifications import (
     Notification,
+    event_line,
     limit_batch,
     notification_for,
     sync_blocked_notification,
 )
-from roadmaster.units import UnitPreference, UnitSystem, currency_for, format_money
+from roadmaster.units import UnitPreference, UnitSystem
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +135,9 @@ class AppOptions:
 class AppController(QObject):
     """Owns the background work and decides what the views show."""
 
-    dashboard_changed = Signal(object)  # present.DashboardModel
-    job_changed = Signal(object)  # present.JobPanelModel
-    status_changed = Signal(object)  # present.StatusModel
+    dashboard_changed = Signal(object)  # vm.DashboardModel
+    job_changed = Signal(object)  # vm.JobPanelModel
+    status_changed = Signal(object)  # vm.StatusModel
     position_changed = Signal(object)  # Reading with a frame, for the route view
     notification_posted = Signal(str, str)  # title, text: every event, for the job panel's log
     # the notable ones (job started, delivered, fined, achievement, sync blocked), at
@@ -177,6 +172,7 @@ class AppController(QObject):
             publisher=self.bridge,
             speed=options.speed,
             sample_interval_s=options.sample_interval_s,
+            economy=options.settings.economy.economy() if options.settings is not None else None,
         )
         self.unit_preference: UnitPreference = options.unit_preference
         self.settings: Any = options.settings
@@ -195,19 +191,20 @@ class AppController(QObject):
         self._active: set[str] = set()
         self._reading: Reading | None = None
         self._game = Game.UNKNOWN
-        self._consumption = present.ConsumptionMeter()
+        self._consumption = vm.ConsumptionMeter()
         self._progress = CaptureProgress(job=None, game_time_min=None)
         self._hos_status: object | None = None  # the capture's HosStatus last shown
         self._hos: Remaining | None = None
         self._game_seen = False
         self._capture_running = False
+        self._capture_stopped = False  # stopped after running (not: not started yet)
         self._capture_problem = ""
         self._last_job = ""
         self._sync_status: object | None = None
         self._outbox_counts = (0, 0)
-        self._dashboard: present.DashboardModel | None = None
-        self._job_model: present.JobPanelModel | None = None
-        self._status: present.StatusModel | None = None
+        self._dashboard: vm.DashboardModel | None = None
+        self._job_model: vm.JobPanelModel | None = None
+        self._status: vm.StatusModel | None = None
         self._shut_down = False
         self._route_at = -ROUTE_INTERVAL_S
         self._job_at = -JOB_INTERVAL_S
@@ -286,7 +283,7 @@ class AppController(QObject):
 
     @property
     def units(self) -> UnitSystem:
-        return present.units_for(self._game, self.unit_preference)
+        return vm.units_for(self._game, self.unit_preference)
 
     @property
     def reading(self) -> Reading | None:
@@ -314,15 +311,15 @@ class AppController(QObject):
         return bool(self.settings is not None and self.settings.overlay.click_through)
 
     @property
-    def dashboard(self) -> present.DashboardModel:
-        return self._dashboard or present.dashboard_model(self._reading, self.units)
+    def dashboard(self) -> vm.DashboardModel:
+        return self._dashboard or vm.dashboard_model(self._reading, self.units)
 
     @property
-    def job_model(self) -> present.JobPanelModel | None:
+    def job_model(self) -> vm.JobPanelModel | None:
         return self._job_model
 
     @property
-    def status(self) -> present.StatusModel | None:
+    def status(self) -> vm.StatusModel | None:
         return self._status
 
     def set_unit_preference(self, preference: UnitPreference) -> None:
@@ -354,10 +351,19 @@ class AppController(QObject):
         if folder is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
 
+    def measured_l_per_km(self) -> float | None:
+        """The fuel this truck burns per km as measured (the range's basis)."""
+        return self._consumption.l_per_km
+
+    def _currency(self) -> Any:
+        """The player's currency label choice ("game" before settings exist)."""
+        return self.settings.display.currency if self.settings is not None else "game"
+
     def apply_settings(self, settings: Any) -> None:
         """New settings from the dialog: take effect now, saved on a pool thread."""
         self.settings = settings
         self.set_unit_preference(settings.display.units)
+        self.capture.set_economy(settings.economy.economy())
         from roadmaster.settings import save_settings
 
         self.tasks.run(
@@ -415,7 +421,12 @@ class AppController(QObject):
                 self._emit_job()
             self._consumption.observe(frame.truck.odometer_km, frame.truck.fuel_l)
         if self._active & {"dashboard", "overlay"} or self._dashboard is None:
-            model = present.dashboard_model(reading, self.units, self._consumption.l_per_km)
+            model = vm.dashboard_model(
+                reading,
+                self.units,
+                self._consumption.l_per_km,
+                capture_running=not self._capture_stopped,
+            )
             if model != self._dashboard:
                 self._dashboard = model
                 self.dashboard_changed.emit(model)
@@ -447,10 +458,10 @@ class AppController(QObject):
                 detail = "Cloud sync starts once the data file is open."
             else:
                 detail = "Cloud sync is not set up (Settings → Cloud): jobs stay in the local log."
-            sync = present.SyncInfo(enabled=False, pending=pending, dead=dead, detail=detail)
+            sync = vm.SyncInfo(enabled=False, pending=pending, dead=dead, detail=detail)
         else:
-            sync = present.sync_info_from(self._sync_status, pending, dead)
-        model = present.status_model(
+            sync = vm.sync_info_from(self._sync_status, pending, dead)
+        model = vm.status_model(
             self._reading,
             capture_running=self._capture_running,
             capture_problem=self._capture_problem,
@@ -474,8 +485,14 @@ class AppController(QObject):
         if reading is not None and reading.frame is not None:
             minute = reading.frame.header.game_time_min
         minute = minute if minute is not None else self._progress.game_time_min
-        model = present.job_panel_model(
-            self._progress.job, minute, self.units, self._hos, self._last_job
+        model = vm.job_panel_model(
+            self._progress.job,
+            minute,
+            self.units,
+            self._hos,
+            self._last_job,
+            economy=self.settings.economy.economy() if self.settings is not None else None,
+            currency=self._currency(),
         )
         if model != self._job_model:
             self._job_model = model
@@ -528,7 +545,7 @@ class AppController(QObject):
                 route.city_xy[event.info.destination_city_id] = here
                 route.destination_xy = here
         if isinstance(event, JobDelivered | JobCancelled):
-            self._last_job = present.finished_job_text(event, self.units)
+            self._last_job = vm.finished_job_text(event, self.units, self._currency())
         else:
             self._last_job = f"Closed unfinished: {event.info.cargo} ({event.reason})"
 
@@ -550,46 +567,11 @@ class AppController(QObject):
         the player should see wherever they are (tray balloon or status bar).  The
         texts of those come from the tray's logic, so both places say the same."""
         settings = self.settings if isinstance(self.settings, Settings) else None
-        note = notification_for(event, settings)
+        note = notification_for(event, settings, self._game)
         if note is not None:
             self.notification_posted.emit(note.title, note.message)
             return note
-        game = getattr(getattr(event, "info", None), "game", self._game)
-        money = currency_for(game)
-        text: tuple[str, str] | None = None
-        if isinstance(event, JobStarted):
-            i = event.info
-            verb = "Job resumed" if event.resumed else "Job started"
-            text = (verb, f"{i.cargo}: {i.source_city} → {i.destination_city}")
-        elif isinstance(event, JobDelivered):
-            late = " (late)" if event.late else ""
-            text = (
-                f"Delivered{late}",
-                f"{event.info.cargo} to {event.info.destination_city}: "
-                f"paid {format_money(event.revenue, money)}",
-            )
-        elif isinstance(event, JobCancelled):
-            text = (
-                "Job cancelled",
-                f"{event.info.cargo}: penalty {format_money(event.penalty, money)}",
-            )
-        elif isinstance(event, JobAbandoned):
-            text = ("Job closed", f"{event.info.cargo}: {event.reason}")
-        elif isinstance(event, Fined):
-            text = ("Fined", f"{format_money(event.amount, money)} for {event.offence}")
-        elif isinstance(event, TollPaid):
-            text = ("Toll", f"paid {format_money(event.amount, money)}")
-        elif isinstance(event, Transport):
-            text = (
-                event.kind.capitalize(),
-                f"{event.source_name} → {event.target_name}: {format_money(event.amount, money)}",
-            )
-        elif isinstance(event, RefuelPaid):
-            text = ("Refuelled", f"{event.amount_l:.0f} l")
-        elif isinstance(event, GameConnected):
-            text = ("Game connected", f"{event.game.name}, plugin revision {event.revision}")
-        elif isinstance(event, GameDisconnected):
-            text = ("Game disconnected", event.reason)
+        text = event_line(event, settings, self._game)
         if text is not None:
             self.notification_posted.emit(*text)
         return None
@@ -608,6 +590,8 @@ class AppController(QObject):
 
     def _on_capture_running(self, running: bool, reason: str) -> None:
         self._capture_running = running
+        self._capture_stopped = not running  # the gauges say so, not freeze
+        self._dashboard = None  # recomputed at the next tick
         if running:
             self._capture_problem = ""
         elif reason:
@@ -648,7 +632,7 @@ class AppController(QObject):
 
     def _on_last_job_row(self, row: object) -> None:
         if row is not None and not self._last_job:
-            self._last_job = present.job_row_text(row, self.units)  # type: ignore[arg-type]
+            self._last_job = vm.job_row_text(row, self.units, self._currency())  # type: ignore[arg-type]
             self._emit_job()
 
     def refresh_outbox(self) -> None:

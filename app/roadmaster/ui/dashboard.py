@@ -13,7 +13,7 @@ from roadmaster.ui.gauges import (
     Lamp,
     WarningStrip,
 )
-from roadmaster.ui.present import DashboardModel
+from roadmaster.ui.view_models import DashboardModel
 from roadmaster.units import UnitSystem
 
 # Major tick spacing per unit system (the dial shows every second tick's number).

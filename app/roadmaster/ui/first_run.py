@@ -20,7 +20,13 @@ from typing import Any
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton, QVBoxLayout
 
-from roadmaster.steam import PLUGIN_DLL, PLUGIN_URL, GameInstall, PluginState
+from roadmaster.steam import (
+    LINUX_PLUGIN_URL,
+    PLUGIN_URL,
+    GameInstall,
+    PluginState,
+    plugin_install_text,
+)
 
 DISMISSED_KEY = "hints/dismissed"
 
@@ -65,8 +71,8 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
     if missing and not ready:
         first = missing[0]
         text = (
-            f"No telemetry yet: {first.name} has no telemetry plugin. Copy {PLUGIN_DLL} "
-            f"({PLUGIN_URL}) into {first.plugin_path.parent} and restart the game."
+            f"No telemetry yet: {first.name} has no telemetry plugin. To install it, "
+            f"{plugin_install_text(first.path, brief=True)}, then restart the game."
         )
     elif ready:
         text = (
@@ -75,8 +81,8 @@ def _game_hint(installs: Sequence[GameInstall] | None) -> Hint:
         )
     else:
         text = (
-            f"No game seen yet. Install the telemetry plugin: copy {PLUGIN_DLL} "
-            f"({PLUGIN_URL}) into <game folder>/bin/win_x64/plugins and start ATS or ETS2."
+            f"No game seen yet. Install the telemetry plugin: {plugin_install_text(brief=True)}, "
+            "then start ATS or ETS2."
         )
     return Hint("game", text + " Meanwhile, try the demo.", "demo", "Try the demo")
 
@@ -95,6 +101,7 @@ class FirstRunHints(QFrame):
         self._state: dict[str, object] = {"has_cloud_key": True, "game_seen": True}
         self._hints: list[Hint] = []
         self._detail = ""
+        self._compact = False
         self.setStyleSheet(
             "#firstRunHints { background: palette(base); "
             "border: 1px solid palette(mid); border-radius: 6px; }"
@@ -131,6 +138,14 @@ class FirstRunHints(QFrame):
             self._hints = []  # re-render: the tooltip is built with the rows
         self._render()
 
+    def set_compact(self, compact: bool) -> None:
+        """In a short window only the first hint is shown (the next one follows when
+        it is dismissed): the dashboard keeps the height it needs."""
+        if compact != self._compact:
+            self._compact = compact
+            self._hints = []  # re-render
+            self._render()
+
     def dismiss(self, hint_id: str) -> None:
         ids = self.dismissed_ids() | {hint_id}
         self._qsettings.setValue(DISMISSED_KEY, sorted(ids))
@@ -152,7 +167,7 @@ class FirstRunHints(QFrame):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        for hint in hints:
+        for hint in hints[:1] if self._compact else hints:
             self._layout.addWidget(self._row(hint))
         self.setVisible(bool(hints))
 
@@ -162,9 +177,9 @@ class FirstRunHints(QFrame):
         h = QHBoxLayout(row)
         h.setContentsMargins(0, 0, 0, 0)
         # The plugin's download page as a link: one click instead of copying a URL.
-        html = escape(hint.text).replace(
-            escape(PLUGIN_URL), f'<a href="{PLUGIN_URL}">download page</a>'
-        )
+        html = escape(hint.text)
+        for url in (PLUGIN_URL, LINUX_PLUGIN_URL):
+            html = html.replace(escape(url), f'<a href="{url}">download page</a>')
         label = QLabel(html)
         label.setTextFormat(Qt.TextFormat.RichText)
         label.setWordWrap(True)

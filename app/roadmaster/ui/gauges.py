@@ -128,7 +128,8 @@ class DialGauge(Instrument):
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
         self._eased_at = -EASE_QUIET_S  # when the last big jump came
-        self.setMinimumSize(180, 180)
+        # Small enough for a 1024×600 window (the dials take what the screen gives).
+        self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # The face fills the whole widget in the card's colour (the palette's Base,
         # which the theme gives the cards): Qt need not repaint the card beneath.
@@ -136,6 +137,10 @@ class DialGauge(Instrument):
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         return QSize(300, 300)
+
+    def caption_alarm(self) -> bool:
+        """Whether the caption ("limit 80") is drawn as a warning (red)."""
+        return bool(self.caption) and self.alarm
 
     def set_scale(self, maximum: float, major_step: float, red_from: float | None = None) -> None:
         if (maximum, major_step, red_from) != (self.maximum, self.major_step, self.red_from):
@@ -323,7 +328,8 @@ class DialGauge(Instrument):
         unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
         p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
         if self.caption:
-            p.setPen(c.limit)
+            # The limit is information until it is broken: red only while speeding.
+            p.setPen(c.limit if self.caption_alarm() else c.dim)
             p.setFont(_font(radius * 0.12, bold=True))
             cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
             p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)
@@ -380,7 +386,7 @@ class BarGauge(Instrument):
         self.detail = ""
         self.mark: float | None = None  # a threshold tick (air warning)
         self.alarm = False
-        self.setMinimumHeight(78)
+        self.setMinimumHeight(54)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
@@ -469,7 +475,7 @@ class DamagePanel(Instrument):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.parts: tuple[tuple[str, float], ...] = ()
-        self.setMinimumSize(220, 150)
+        self.setMinimumSize(200, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, True)  # see _fill_card
 
@@ -557,7 +563,7 @@ class Lamp(Instrument):
         return QSize(140, max(38, round(self.fontMetrics().height() * 2.4)))
 
     def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt override
-        return QSize(96, max(34, round(self.fontMetrics().height() * 1.9)))
+        return QSize(96, max(26, round(self.fontMetrics().height() * 1.6)))
 
     def set_state(self, on: bool, text: str | None = None) -> None:
         text = self.text if text is None else text
@@ -600,7 +606,7 @@ class GearBox(Instrument):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.gear = "–"
-        self.setMinimumSize(110, 110)
+        self.setMinimumSize(80, 64)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override

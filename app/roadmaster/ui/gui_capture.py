@@ -15,7 +15,7 @@ from roadmaster.jobs.events import Event
 from roadmaster.storage.store import Store
 from roadmaster.telemetry.source import Source
 from roadmaster.ui.capture_service import CaptureProgress, Publisher
-from roadmaster.ui.present import JobProgress
+from roadmaster.ui.view_models import JobProgress
 
 
 class GuiCapture(Capture):

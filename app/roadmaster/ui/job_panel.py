@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFrame, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
 from roadmaster.ui import theme
-from roadmaster.ui.present import JobPanelModel
+from roadmaster.ui.view_models import JobPanelModel, log_line
 
 MAX_EVENTS = 12
 
@@ -65,7 +67,12 @@ class JobPanel(QWidget):
             self.hos,
         ):
             inner.addWidget(w)
-        layout = QVBoxLayout(self)
+        # The content scrolls rather than squeeze: in a short dock (1024×600, or a
+        # long last-job line wrapping to three lines at 1366×768) Qt would otherwise
+        # shrink the wrapped labels below their height and draw them over each other.
+        content = QWidget()
+        content.setObjectName("jobContent")
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(card)
         layout.addSpacing(6)
@@ -73,7 +80,17 @@ class JobPanel(QWidget):
         layout.addWidget(self.last_job)
         layout.addSpacing(6)
         layout.addWidget(self.events_title)
+        self.events.setMinimumHeight(self.events.fontMetrics().height() * 4)
         layout.addWidget(self.events, 1)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setObjectName("jobScroll")
+        self.scroll_area.setWidget(content)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.scroll_area)
         self.model: JobPanelModel | None = None
         self._px = 0
 
@@ -122,7 +139,7 @@ class JobPanel(QWidget):
         _set_style(self.hos, f"color: {c.warn.name()};" if m.hos_urgent else "")
         self.last_job.setText(m.last_job or "No finished job yet.")
 
-    def add_notification(self, title: str, text: str) -> None:
-        self.events.insertItem(0, f"{title}: {text}")
+    def add_notification(self, title: str, text: str, at: datetime | None = None) -> None:
+        self.events.insertItem(0, log_line(title, text, at or datetime.now()))
         while self.events.count() > MAX_EVENTS:
             self.events.takeItem(self.events.count() - 1)

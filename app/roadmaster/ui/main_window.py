@@ -39,6 +39,9 @@ from roadmaster.ui.job_panel import JobPanel
 from roadmaster.ui.status_bar import StatusLine
 
 STATE_VERSION = 1  # bump when the dock layout changes incompatibly
+# Below this height the job and route docks share one place as tabs (a 1024×600
+# netbook or a small laptop): stacked, neither would be usable.
+COMPACT_HEIGHT = 700
 
 
 class MainWindow(QMainWindow):
@@ -101,7 +104,11 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine()
         self.status_line.set_demo(controller.options.demo)
         self.setStatusBar(self.status_line)
+        self.status_line.capture_toggled.connect(
+            lambda start: controller.start_capture() if start else controller.stop_capture()
+        )
         self._default_state = self.saveState(STATE_VERSION)
+        self._compact = False
         self.theme_actions: dict[str, QAction] = {}
         self._build_menus()
         self.job_log.add_speed_control()
@@ -275,11 +282,51 @@ class MainWindow(QMainWindow):
         settings.setValue("main/page", self.pages.currentIndex())
 
     def reset_layout(self) -> None:
+        """Every dock back in its place and shown: job above, route below (Roadie a
+        tab beside the route), or all three as tabs in a short window."""
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in (self.job_dock, self.route_dock, self.roadie_dock):
+        self._arrange_docks(compact=self.height() < COMPACT_HEIGHT)
+
+    def _arrange_docks(self, *, compact: bool) -> None:
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        docks = (self.job_dock, self.route_dock, self.roadie_dock)
+        for dock in docks:
+            self.removeDockWidget(dock)
+        for dock in docks:
             dock.setFloating(False)
+            self.addDockWidget(area, dock)
             dock.show()
-        self.route_dock.raise_()
+        if compact:
+            self.tabifyDockWidget(self.job_dock, self.route_dock)
+            self.tabifyDockWidget(self.route_dock, self.roadie_dock)
+            self.job_dock.raise_()
+        else:
+            self.splitDockWidget(self.job_dock, self.route_dock, Qt.Orientation.Vertical)
+            self.tabifyDockWidget(self.route_dock, self.roadie_dock)
+            self.route_dock.raise_()
+        self._compact = compact
+
+    def is_compact(self) -> bool:
+        return self._compact
+
+    def _fit_docks(self) -> None:
+        """Tabify the docks in a short window, stack them again in a tall one; only
+        while they are where the app put them (a layout the player made is theirs)."""
+        compact = self.height() < COMPACT_HEIGHT
+        self.hints.set_compact(compact)
+        if compact == self._compact:
+            return
+        docks = (self.job_dock, self.route_dock, self.roadie_dock)
+        area = Qt.DockWidgetArea.RightDockWidgetArea
+        if any(d.isFloating() or self.dockWidgetArea(d) != area for d in docks):
+            return
+        if any(d.isHidden() for d in docks[:2]):  # closed by the player
+            return
+        self._arrange_docks(compact=compact)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_docks()
 
     # --- visibility --------------------------------------------------------------------
 
@@ -300,6 +347,7 @@ class MainWindow(QMainWindow):
 
     def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
         super().showEvent(event)
+        self._fit_docks()
         self._report_visibility()
         self.dashboard.show_model(self.controller.dashboard)
 
@@ -325,13 +373,16 @@ class MainWindow(QMainWindow):
     def _full_screen(self) -> None:
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About RoadMaster",
-            "<b>RoadMaster Desktop</b><br>Telemetry, job log and cloud sync for "
-            "American Truck Simulator and Euro Truck Simulator 2.",
+    def about_text(self) -> str:
+        from roadmaster.cli import version
+
+        return (
+            f"<b>RoadMaster Desktop {version()}</b><br>Telemetry, job log and cloud sync "
+            "for American Truck Simulator and Euro Truck Simulator 2."
         )
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About RoadMaster", self.about_text())
 
     def bring_to_front(self) -> None:
         """Show, un-minimise and raise (a second launch, the tray)."""

@@ -15,14 +15,13 @@ repaints only when the reading or the computed text changed.  While hidden, no
 timer paints; a 1 Hz check runs only while the overlay is wanted but hidden because
 the game is not running, to bring it back when the game starts.
 
-What is shown is computed by the pure function :func:`overlay_view`; the widget
+What is shown is computed by :func:`roadmaster.ui.view_models.overlay.overlay_view`
+(the dashboard's helpers: same speeding rule, range and ETA words); the widget
 only paints it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSettings, Qt, QTimer, Signal
@@ -40,26 +39,13 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QMenu, QSizeGrip, QWidget
 
 from roadmaster.settings import OVERLAY_ITEMS, OverlayItem, OverlaySettings, Settings
-from roadmaster.telemetry.frame import Game, Truck
 from roadmaster.telemetry.status import GameState, Reading
-from roadmaster.units import (
-    UnitSystem,
-    format_distance,
-    format_duration,
-    format_route_distance,
-    format_volume,
-    mps_to_kmh,
-    mps_to_mph,
-    unit_system,
-)
+from roadmaster.ui.view_models.overlay import OverlayView, overlay_preview, overlay_view
 
 CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+O"
 GEOMETRY_KEY = "overlay/geometry"
 BASE_WIDTH = 300  # the layout's design width; fonts scale with the window's width
 OPACITY_CHOICES = (1.0, 0.85, 0.7, 0.55, 0.4)
-# Over the limit by more than this counts as speeding (the game's own camera
-# tolerance is a few km/h; a needle on the line is not a warning).
-SPEEDING_TOLERANCE_MPS = 0.6
 ITEM_LABELS: dict[OverlayItem, str] = {
     "speed": "Speed and limit",
     "gear": "Gear",
@@ -85,110 +71,11 @@ class OverlayHost(Protocol):
 
     def latest_reading(self) -> Reading | None: ...
 
+    # Optional (probed): ``measured_l_per_km() -> float | None``, the consumption the
+    # dashboard's range uses, so that both show the same range.
+
 
 # --- what is shown (pure) ------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class OverlayView:
-    """The overlay's text, computed from one Reading; empty strings are not drawn."""
-
-    speed: str = "–"  # the number only
-    speed_unit: str = ""
-    limit: str = ""  # the limit's number, "" when there is none
-    speeding: bool = False
-    gear: str = ""
-    fuel: str = ""
-    route: str = ""
-    deadline: str = ""
-    late: bool = False  # the deadline is passed or cannot be met at the route's ETA
-    warning: str = ""
-    critical: bool = False  # the warning needs action now (red), else amber
-    live: bool = False  # driving or paused with a frame; False greys the figures
-    imperial_sign: bool = False  # draw the limit as a US sign (ATS in imperial)
-
-
-_STATE_WARNINGS = {
-    GameState.NOT_RUNNING: "Game not running",
-    GameState.MENU: "Paused",
-    GameState.STALE: "Telemetry frozen: has the game crashed?",
-    GameState.UNSUPPORTED: "Unsupported telemetry plugin",
-    GameState.CORRUPT: "Telemetry unreadable",
-}
-
-
-def gear_text(gear_dashboard: int) -> str:
-    if gear_dashboard > 0:
-        return str(gear_dashboard)
-    if gear_dashboard < 0:
-        return f"R{-gear_dashboard}"
-    return "N"
-
-
-def overlay_view(reading: Reading | None, settings: Settings) -> OverlayView:
-    """The overlay's text for ``reading``, in the user's units."""
-    if reading is None:
-        return OverlayView(warning="Waiting for telemetry…")
-    frame = reading.frame
-    state_warning = _STATE_WARNINGS.get(reading.state, "")
-    if frame is None or reading.state not in (GameState.DRIVING, GameState.MENU):
-        return OverlayView(warning=state_warning or reading.message)
-    system = unit_system(frame.game, settings.display.units)
-    truck, job, nav = frame.truck, frame.job, frame.navigation
-    to_unit = mps_to_mph if system is UnitSystem.IMPERIAL else mps_to_kmh
-    speed = round(to_unit(abs(truck.speed_mps)))
-    limit_mps = truck.speed_limit_mps
-    speeding = limit_mps > 0 and abs(truck.speed_mps) > limit_mps + SPEEDING_TOLERANCE_MPS
-
-    # Range from the game's measured average consumption where it has one, since
-    # the plugin's own range figure is known to be wrong for some trucks.
-    if truck.fuel_avg_consumption_l_per_km > 0:
-        range_km = truck.fuel_l / truck.fuel_avg_consumption_l_per_km
-    else:
-        range_km = truck.fuel_range_km
-    fuel = f"Fuel {format_volume(truck.fuel_l, system)} · range {format_distance(range_km, system)}"
-
-    route = ""
-    if nav.route_distance_m > 0:
-        route = (
-            f"{format_route_distance(nav.route_distance_m, system)} to go"
-            f" · ETA {format_duration(nav.route_time_s / 60.0)}"
-        )
-
-    deadline, late = "", False
-    remaining_min = 0
-    if job.on_job and job.deadline_game_min > 0:
-        remaining_min = job.deadline_game_min - frame.header.game_time_min
-        if remaining_min < 0:
-            deadline, late = f"Late by {format_duration(-remaining_min)}", True
-        else:
-            deadline = f"Deadline in {format_duration(remaining_min)}"
-            late = nav.route_time_s / 60.0 > remaining_min
-
-    warning = state_warning
-    critical = False
-    if not warning:
-        warning = _truck_warning(frame.truck, speeding, limit_mps, to_unit, system)
-        critical = bool(warning) and (speeding or truck.air_pressure_emergency)
-    if not warning and late and remaining_min >= 0:
-        warning = "Behind schedule: the ETA is after the deadline"
-    if not warning and truck.fuel_warning:
-        warning = "Low fuel: refuel soon"
-    return OverlayView(
-        speed=str(speed),
-        speed_unit="mph" if system is UnitSystem.IMPERIAL else "km/h",
-        limit=str(round(to_unit(limit_mps))) if limit_mps > 0 else "",
-        speeding=speeding,
-        gear=gear_text(truck.gear_dashboard),
-        fuel=fuel,
-        route=route,
-        deadline=deadline,
-        late=late,
-        warning=warning,
-        critical=critical,
-        live=True,
-        imperial_sign=system is UnitSystem.IMPERIAL and frame.game is Game.ATS,
-    )
 
 
 def displayed(view: OverlayView, items: list[OverlayItem]) -> tuple[object, ...]:
@@ -207,33 +94,6 @@ def displayed(view: OverlayView, items: list[OverlayItem]) -> tuple[object, ...]
     )
 
 
-def _truck_warning(
-    truck: Truck,
-    speeding: bool,
-    limit_mps: float,
-    to_unit: Callable[[float], float],
-    system: UnitSystem,
-) -> str:
-    # Most urgent first: the line has room for one message.
-    if truck.air_pressure_emergency:
-        return "AIR PRESSURE EMERGENCY: brakes locking"
-    if speeding:
-        over = round(to_unit(abs(truck.speed_mps)) - to_unit(limit_mps))
-        unit = "mph" if system is UnitSystem.IMPERIAL else "km/h"
-        return f"Speeding: {over} {unit} over the limit"
-    if truck.air_pressure_warning:
-        return "Low air pressure"
-    if truck.water_temperature_warning:
-        return "Engine overheating"
-    if truck.oil_pressure_warning:
-        return "Low oil pressure"
-    if truck.battery_voltage_warning:
-        return "Battery voltage low"
-    if truck.adblue_warning:
-        return "AdBlue low"
-    return ""
-
-
 # --- the window ----------------------------------------------------------------------
 
 
@@ -250,6 +110,7 @@ class Overlay(QWidget):
         self._host = host
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._wanted = False
+        self._preview = False  # sample figures shown to place it before driving
         self._last_reading: Reading | None = None
         self._view = OverlayView()
         self.paint_count = 0  # for tests and the benchmark: paints actually done
@@ -299,14 +160,31 @@ class Overlay(QWidget):
     def set_wanted(self, wanted: bool) -> None:
         self._wanted = wanted
         if not wanted:
+            self._preview = False
             self._watch_timer.stop()
             self.hide()
             return
         self._show_or_wait(self._host.latest_reading())
 
+    def show_preview(self) -> None:
+        """Show sample figures until a live reading arrives."""
+        self._preview = True
+        self._watch_timer.stop()
+        self._view = overlay_preview(self._host.settings)
+        self._last_reading = None
+        self.show()
+        self.update()
+
+    def previewing(self) -> bool:
+        return self._preview
+
     def toggle(self) -> None:
-        """Show/hide (the tray's "Show/hide overlay")."""
+        """Show/hide (the tray's "Show/hide overlay", View → Overlay).  Shown by the
+        player while no game runs, it shows sample figures so that it can be placed
+        and sized now, not only once driving (the game's figures replace them)."""
         self.set_wanted(not self._wanted)
+        if self._wanted and not self.isVisible():
+            self.show_preview()
 
     def click_through(self) -> bool:
         return bool(self.windowFlags() & Qt.WindowType.WindowTransparentForInput)
@@ -342,6 +220,8 @@ class Overlay(QWidget):
     # --- visibility and timers --------------------------------------------------------
 
     def _should_hide(self, reading: Reading | None) -> bool:
+        if self._preview:
+            return False
         if not self._options.hide_when_game_not_running:
             return False
         return reading is None or reading.state is GameState.NOT_RUNNING
@@ -363,6 +243,18 @@ class Overlay(QWidget):
 
     def _tick(self) -> None:
         reading = self._host.latest_reading()
+        if self._preview:
+            if (
+                reading is None
+                or reading.frame is None
+                or reading.state
+                not in (
+                    GameState.DRIVING,
+                    GameState.MENU,
+                )
+            ):
+                return  # keep the sample figures until the game is there
+            self._preview = False
         if self._should_hide(reading):
             self._show_or_wait(reading)
             return
@@ -375,7 +267,8 @@ class Overlay(QWidget):
 
     def _update_view(self, reading: Reading | None) -> None:
         self._last_reading = reading
-        view = overlay_view(reading, self._host.settings)
+        measured = getattr(self._host, "measured_l_per_km", None)
+        view = overlay_view(reading, self._host.settings, measured() if measured else None)
         if view == self._view:
             return
         items = self._options.items

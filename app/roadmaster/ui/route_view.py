@@ -21,12 +21,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from roadmaster.telemetry.status import Reading
-from roadmaster.ui import present, theme
+from roadmaster.ui import theme
+from roadmaster.ui import view_models as vm
 from roadmaster.ui.controller import AppController
 
 FOLLOW_SPAN_M = 4000.0  # the default view while following: about 4 km across
@@ -47,8 +49,8 @@ class RouteView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
-        for side in ("left", "bottom"):
-            self.plot.getAxis(side).setLabel(units="m")
+        self._axis_unit = ""
+        self.apply_units(self.controller.units)
         self.plot.hideButtons()
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
@@ -77,6 +79,11 @@ class RouteView(QWidget):
 
         self.nav = QLabel("No route set in the game")
         self.nav.setObjectName("big")
+        # Wraps rather than widening the dock: a long "… to go · ETA …" line made the
+        # window wider than a 1024-pixel screen.
+        self.nav.setWordWrap(True)
+        self.nav.setMinimumWidth(120)
+        self.nav.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.follow_button = QPushButton("Follow truck")
         self.follow_button.setCheckable(True)
         self.follow_button.setChecked(True)
@@ -184,11 +191,27 @@ class RouteView(QWidget):
         if label.toPlainText() != text:
             label.setText(text)
 
+    def apply_units(self, system) -> None:
+        """Axis ticks in the player's distance unit (miles on an imperial map)."""
+        unit, metres = vm.map_axis_unit(system)
+        if unit == self._axis_unit:
+            return
+        self._axis_unit = unit
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.enableAutoSIPrefix(False)  # "kmi" otherwise; the unit is chosen here
+            axis.setScale(1.0 / metres)
+            axis.setLabel(units=unit)
+
+    def axis_unit(self) -> str:
+        return self._axis_unit
+
     def show_position(self, reading: Reading) -> None:
         """A new reading while visible: move the truck, its heading and the view."""
         frame = reading.frame
         if frame is None or not self.seen():
             return
+        self.apply_units(self.controller.units)
         self.refresh_trails()
         t = frame.truck
         x, y = t.x_m, -t.z_m
@@ -200,7 +223,7 @@ class RouteView(QWidget):
         length = (x1 - x0) * 0.06
         self.heading.setData([x, x + length * math.cos(angle)], [y, y + length * math.sin(angle)])
         self.nav.setText(
-            present.navigation_text(frame, self.controller.units) or "No route set in the game"
+            vm.navigation_text(frame, self.controller.units) or "No route set in the game"
         )
         if self.follow:
             self._centre(x, y)

@@ -31,7 +31,7 @@ def render_dashboard(ctx: Context) -> str:
 
     from roadmaster.ui import theme
     from roadmaster.ui.dashboard import DashboardView
-    from roadmaster.ui.present import dashboard_model, units_for
+    from roadmaster.ui.view_models import dashboard_model, units_for
 
     app = QApplication.instance()
     check(isinstance(app, QApplication), "Qt is not started")

@@ -3,12 +3,12 @@ and, where the desktop has no tray, the latest notification for a while."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QResizeEvent
-from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QStatusBar, QToolButton, QWidget
 
 from roadmaster.ui import theme
-from roadmaster.ui.present import StatusModel
+from roadmaster.ui.view_models import StatusModel
 
 NOTICE_MS = 12_000  # long enough to read at a glance from the driving seat
 
@@ -49,9 +49,19 @@ class StatusLine(QStatusBar):
     ``QStatusBar.showMessage``, which would hide the recording indicator while the
     message shows."""
 
+    # The player pressed Stop/Start capture (True: start); the window asks the
+    # controller (capture was only in the tray's menu, which not every desktop has).
+    capture_toggled = Signal(bool)
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setSizeGripEnabled(False)
+        self.capture_button = QToolButton()
+        self.capture_button.setObjectName("captureButton")
+        self.capture_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.capture_button.clicked.connect(self._toggle_capture)
+        self._set_capture_button(True)
+        self.addWidget(self.capture_button)
         self.game = QLabel()
         self.plugin = QLabel()
         self.recording = ElidedLabel()
@@ -98,8 +108,21 @@ class StatusLine(QStatusBar):
             self.show_model(self.model)
         self._style_notice()
 
+    def _set_capture_button(self, running: bool) -> None:
+        self._capture_running = running
+        self.capture_button.setText("■ Stop capture" if running else "▶ Start capture")
+        self.capture_button.setToolTip(
+            "Stop recording (nothing is read or stored until you start again)"
+            if running
+            else "Start recording the game's telemetry again"
+        )
+
+    def _toggle_capture(self) -> None:
+        self.capture_toggled.emit(not self._capture_running)
+
     def show_model(self, m: StatusModel) -> None:
         self.model = m
+        self._set_capture_button(m.capture_running)
         c = theme.current()
         game = f"DEMO · {m.game}" if self._demo else m.game
         for label, text, level, tip in (

@@ -21,7 +21,7 @@ from typing import Final, Literal
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QIcon, QPalette, QScreen
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QToolTip
 
 ThemeMode = Literal["system", "dark", "light"]
 THEME_MODES: Final[tuple[ThemeMode, ...]] = ("system", "dark", "light")
@@ -238,6 +238,19 @@ def palette_for(c: Colours) -> QPalette:
     return palette
 
 
+def tooltip_palette(c: Colours) -> QPalette:
+    """The theme's panel colours for tooltips and Qt's own notification balloons."""
+    palette = palette_for(c)
+    for role, colour in (
+        (QPalette.ColorRole.Window, c.panel),
+        (QPalette.ColorRole.WindowText, c.text),
+        (QPalette.ColorRole.ToolTipBase, c.panel),
+        (QPalette.ColorRole.ToolTipText, c.text),
+    ):
+        palette.setColor(role, colour)
+    return palette
+
+
 def app_icon() -> QIcon:
     path = RESOURCES / "icons" / "roadmaster.svg"
     return QIcon(str(path)) if path.exists() else QIcon()
@@ -253,6 +266,10 @@ def apply(app: QApplication, mode: str = "dark", scale: float | None = None) -> 
         app.setStyle("Fusion")
     _current, _scale = colours, scale
     app.setPalette(palette_for(colours))
+    # Tooltips, and the balloon Qt draws itself where the desktop has no notification
+    # service, take QToolTip's own palette (pale yellow): under the dark theme its
+    # labels got our near-white text on it, unreadable.  Both follow the theme.
+    QToolTip.setPalette(tooltip_palette(colours))
     font = QFont(app.font())
     if _base_pt is None:  # a desktop set to large text keeps it
         _base_pt = max(font.pointSizeF(), BASE_POINT_SIZE)

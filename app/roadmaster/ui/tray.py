@@ -21,15 +21,16 @@ from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QColor, QFont, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QMenu, QSystemTrayIcon
 
-from roadmaster.jobs.events import Event, Fined, JobDelivered, JobStarted
-from roadmaster.settings import Settings, display_currency
-from roadmaster.telemetry.frame import Game
-from roadmaster.units import format_money
+from roadmaster.jobs.events import Event
+from roadmaster.settings import Settings
+from roadmaster.ui.view_models.notifications import (
+    Notification,
+    notifications_for,
+    sync_blocked_notification,
+)
 
 # Windows cuts tray tooltips at 127 characters.
 TOOLTIP_MAX = 127
-# One batch of events (a replay, a reconnect) must not bury the desktop in balloons.
-MAX_NOTIFICATIONS_PER_BATCH = 3
 NOTIFICATION_MS = 6000
 
 
@@ -115,93 +116,6 @@ def tooltip_text(state: str) -> str:
     """``RoadMaster — <state>``, cut to what every platform shows."""
     text = f"RoadMaster — {state.strip()}" if state.strip() else "RoadMaster"
     return text if len(text) <= TOOLTIP_MAX else text[: TOOLTIP_MAX - 1] + "…"
-
-
-@dataclass(frozen=True, slots=True)
-class Notification:
-    title: str
-    message: str
-    warning: bool = False  # a problem the user should look at (shown with a warning icon)
-
-
-def notification_for(event: object, settings: Settings | None = None) -> Notification | None:
-    """The notification an event deserves, or None (samples, pauses, tolls …).
-
-    ``AchievementUnlocked`` and ``SyncBlocked`` are matched by class name so that
-    this module does not depend on where (or whether) they are defined."""
-    settings = settings or Settings()
-    name = type(event).__name__
-    if isinstance(event, JobStarted):
-        if event.resumed:
-            return None  # seen mid-job (app restart): not news to the player
-        info = event.info
-        money = format_money(info.income, display_currency(info.game, settings.display.currency))
-        return Notification(
-            "Job started",
-            f"{info.cargo}: {info.source_city} → {info.destination_city} for {money}.",
-        )
-    if isinstance(event, JobDelivered):
-        # Imported here: roadmaster.capture pulls in storage (SQLAlchemy), which must
-        # not load before the window's first paint.
-        from roadmaster.capture import economics_of
-
-        currency = display_currency(event.info.game, settings.display.currency)
-        econ = economics_of(event, settings.economy.economy())
-        profit = f", profit {format_money(econ.net_profit, currency)}" if econ else ""
-        late = " (late)" if event.late else ""
-        return Notification(
-            "Delivered" + late,
-            f"{event.info.cargo} to {event.info.destination_city}: "
-            f"revenue {format_money(event.revenue, currency)}{profit}.",
-        )
-    if isinstance(event, Fined):
-        offence = event.offence.replace("_", " ") if event.offence else "an offence"
-        # A fine carries no game: with "the game's currency" the symbol is left out
-        # rather than guessed.
-        money = format_money(
-            event.amount, display_currency(Game.UNKNOWN, settings.display.currency)
-        )
-        return Notification("Fined", f"{money} for {offence}.", True)
-    if name == "AchievementUnlocked":
-        title = getattr(event, "title", "") or getattr(
-            getattr(event, "achievement", None), "title", "An achievement"
-        )
-        description = getattr(event, "description", "") or getattr(
-            getattr(event, "achievement", None), "description", ""
-        )
-        return Notification(f"Achievement unlocked: {title}", description or title)
-    if name == "SyncBlocked":
-        reason = getattr(event, "message", "") or getattr(event, "reason", "")
-        return sync_blocked_notification(str(reason))
-    return None
-
-
-def sync_blocked_notification(reason: str) -> Notification:
-    return Notification(
-        "Sync paused",
-        (reason or "The cloud refused the API key.")
-        + " Your data is kept locally and will be sent once this is fixed.",
-        True,
-    )
-
-
-def notifications_for(
-    events: Iterable[object], settings: Settings | None = None
-) -> list[Notification]:
-    """The notifications for one batch, at most :data:`MAX_NOTIFICATIONS_PER_BATCH`;
-    the rest are summed up in one last line."""
-    return limit_batch([n for n in (notification_for(e, settings) for e in events) if n])
-
-
-def limit_batch(found: Sequence[Notification]) -> list[Notification]:
-    """At most :data:`MAX_NOTIFICATIONS_PER_BATCH` of one batch; the rest are summed
-    up in one last line."""
-    found = list(found)
-    if len(found) <= MAX_NOTIFICATIONS_PER_BATCH:
-        return found
-    keep = found[: MAX_NOTIFICATIONS_PER_BATCH - 1]
-    rest = len(found) - len(keep)
-    return [*keep, Notification("RoadMaster", f"…and {rest} more (see the job log).")]
 
 
 # --- the icon ---------------------------------------------------------------------------
