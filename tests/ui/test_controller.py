@@ -37,7 +37,7 @@ def test_capture_starts_records_and_shuts_down_in_order(qtbot, tmp_path):
         lambda: statuses and statuses[-1].recording.startswith("● Recording"), timeout=TIMEOUT_MS
     )
     assert controller.shutdown(timeout_s=10)
-    assert not controller.capture.running  # the thread was joined
+    assert not controller.runtime.running  # the thread was joined
     # the store was closed and its lock released: it opens again at once
     Store.open(tmp_path / "data").close()
 

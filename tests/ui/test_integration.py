@@ -18,7 +18,8 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from roadmaster.jobs.events import AchievementUnlocked, Fined, JobDelivered, JobStarted
-from roadmaster.ui import gui_capture, present, theme
+from roadmaster.ui import controller as controller_module
+from roadmaster.ui import present, theme
 from roadmaster.ui.app import GAME_SEEN_KEY, RoadMasterApp, demo_command
 from roadmaster.ui.controller import AppOptions
 from roadmaster.ui.tray import Notification
@@ -214,13 +215,13 @@ def test_closing_the_window_with_a_tray_hides_it_and_says_so(make_app, qtbot):
 
 
 def test_the_job_panel_shows_the_core_driving_time_clock(make_app, qtbot):
-    assert not hasattr(gui_capture, "HosClock")  # the GUI keeps no clock of its own
+    assert not hasattr(controller_module, "HosClock")  # the GUI keeps no clock of its own
     app = make_app(source=lambda: EndlessSource())
     app.controller.start()
-    qtbot.waitUntil(lambda: app.controller.capture.hos() is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: app.controller.runtime.hos() is not None, timeout=TIMEOUT_MS)
 
     def shown_matches_core() -> bool:
-        hos = app.controller.capture.hos()
+        hos = app.controller.runtime.hos()
         model = app.controller.job_model
         return model is not None and model.hos == present.hos_text(hos.remaining)[0]
 

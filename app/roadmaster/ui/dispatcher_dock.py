@@ -464,8 +464,8 @@ class ControllerHost:
         if bridge is not None:
             bridge.store_opened.connect(self._store_opened)
 
-    def _store_opened(self, engine: object) -> None:
-        self._engine = engine
+    def _store_opened(self, _opened: object) -> None:
+        self._engine = self._controller.runtime.engine()
 
     def settings(self) -> Any:
         settings = getattr(self._controller, "settings", None)
@@ -482,9 +482,9 @@ class ControllerHost:
         """Called on the worker thread (mailbox reads: immutable values)."""
         from roadmaster.dispatcher.live import live_from
 
-        capture = self._controller.capture
-        hos = capture.hos()
-        return live_from(capture.latest(), None if hos is None else hos.remaining)
+        runtime = self._controller.runtime
+        hos = runtime.hos()
+        return live_from(runtime.latest(), None if hos is None else hos.remaining)
 
     def api_key(self) -> str | None:
         """Called on the worker thread: the keyring may block."""
