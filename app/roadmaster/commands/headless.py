@@ -14,6 +14,7 @@ from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
 from roadmaster.jobs.events import Event, Sample
 from roadmaster.runtime import EventsCommitted, Runtime, RuntimeConfig, RuntimeEvent, StoreOpened
+from roadmaster.settings import Settings, load_settings
 from roadmaster.storage.store import Store
 from roadmaster.sync.config import load_api_key, resolve_server_url
 from roadmaster.sync.errors import ConfigError
@@ -105,6 +106,8 @@ def _run(args: argparse.Namespace) -> int:
         RuntimeConfig(
             source_factory=lambda: source,
             data_dir=paths.data_dir(args.data_dir),
+            # jobs are settled with the player's prices, as in the window
+            settings=_settings(),
             speed=speed,
             sample_interval_s=args.sample_interval,
             sync_factory=_sync_factory(args),
@@ -141,6 +144,13 @@ def _run(args: argparse.Namespace) -> int:
             summary.jobs_finished,
         )
     return 0
+
+
+def _settings() -> Settings:
+    loaded = load_settings()
+    if loaded.problem:
+        log.warning("%s", loaded.problem)
+    return loaded.settings
 
 
 class _StopOnSignals:

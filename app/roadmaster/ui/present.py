@@ -38,7 +38,7 @@ from roadmaster.units import (
 )
 
 if TYPE_CHECKING:  # the storage stack is imported off the start-up path
-    from roadmaster.storage.queries import JobRow
+    from roadmaster.runtime.records import JobRow
 
 # Gauge scales per unit system: a truck is governed near 90 km/h / 65 mph, so a dial
 # to 140 km/h / 90 mph keeps the working range wide and readable.

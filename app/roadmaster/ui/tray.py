@@ -143,7 +143,7 @@ def notification_for(event: object, settings: Settings | None = None) -> Notific
     if isinstance(event, JobDelivered):
         # Imported here: roadmaster.capture pulls in storage (SQLAlchemy), which must
         # not load before the window's first paint.
-        from roadmaster.capture import economics_of
+        from roadmaster.runtime.records import economics_of
 
         currency = display_currency(event.info.game, settings.display.currency)
         econ = economics_of(event, settings.economy.economy())
