@@ -142,3 +142,52 @@ def test_the_demo_drives_a_delivery(qtbot, tmp_path):
         lambda: window.status_line.sync.text().startswith("Sync online"), timeout=TIMEOUT_MS
     )
     assert app.shutdown()
+
+
+def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monkeypatch):
+    """Settings → Cloud on a machine without a secure keyring: a server and a key kept
+    "for this session" → OK.  The status bar leaves "Sync off" at once (no restart),
+    never says the key is missing, and the server receives the telemetry."""
+    import keyring
+    from keyring.backends import fail
+
+    from roadmaster import secrets
+    from roadmaster.server import tables as t
+    from roadmaster.server.app import create_app
+    from roadmaster.server.runner import serve_in_thread
+    from roadmaster.server.users import add_user
+    from roadmaster.settings import CloudSettings, Settings
+    from tests.sync.conftest import Server
+
+    monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    key = add_user(db_url, "alice")
+    base_url, stop = serve_in_thread(create_app(db_url))
+    server = Server(db_url, base_url, key)
+    controller = AppController(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            sample_interval_s=0.5,
+            settings=Settings(),
+        )
+    )
+    statuses = []
+    controller.status_changed.connect(statuses.append)
+    try:
+        with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
+            controller.start()
+        qtbot.waitUntil(lambda: statuses and statuses[-1].sync.startswith("Sync off"))
+        settings = Settings(cloud=CloudSettings(server_url=base_url, sync_enabled=True))
+        controller.apply_settings(settings, {secrets.CLOUD_API_KEY: key})
+        qtbot.waitUntil(lambda: not statuses[-1].sync.startswith("Sync off"), timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: server.count(t.telemetry) > 0, timeout=TIMEOUT_MS)
+        assert not any("key missing" in s.sync for s in statuses)
+    finally:
+        assert controller.shutdown(timeout_s=15)
+        server.close()
+        stop()
+        keyring.set_keyring(previous)

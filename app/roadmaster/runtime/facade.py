@@ -304,14 +304,15 @@ class Runtime:
 
     def _reopen_source(self) -> None:
         """Close the source and open the settings' new one; the log stays open and the
-        open job carries on.  Capture that had stopped (no game, a bad path) starts."""
+        open job carries on.  Capture that ended on its own (the old source failed)
+        starts again; capture the player stopped stays stopped."""
         if self.running:
             self._reopen.set()
             capture = self._capture
             if capture is not None:
                 capture.stop()
-        elif self._thread is not None:  # it ran before and ended: run again
-            self.start()
+        elif self._thread is not None and not self._stop.is_set():
+            self.start()  # it ended on its own (the source failed): try the new one
 
     def _thread_main(self) -> None:
         failure: BaseException | None = None
