@@ -7,7 +7,8 @@ the demo server.  Faces use three things only:
   thread), :meth:`Runtime.run` (capture on the caller's thread: ``headless``),
   :meth:`Runtime.sync_now`, :meth:`Runtime.retry_dead`, :meth:`Runtime.apply_settings`,
   :meth:`Runtime.shutdown`;
-- **queries**: :meth:`latest` (reading), :meth:`hos`, :meth:`progress`, :meth:`sync`,
+- **queries**: :meth:`latest` (reading), :meth:`hos`, :meth:`live` (Roadie's snapshot),
+  :meth:`progress`, :meth:`sync`,
   :meth:`outbox_counts`, :meth:`last_finished_job` — immutable values, from any thread
   (the last two read the log: call them off the GUI thread);
 - **one stream of events** (:mod:`roadmaster.runtime.snapshots`): subscribers are
@@ -50,6 +51,7 @@ from roadmaster.telemetry.status import Reading
 
 if TYPE_CHECKING:  # storage (SQLAlchemy) loads on the capture thread, after the first paint
     from roadmaster.capture import CaptureSummary, HosStatus
+    from roadmaster.dispatcher.live import LiveSnapshot
     from roadmaster.runtime.pipeline import CommittingCapture
     from roadmaster.storage.store import Store
 
@@ -152,6 +154,14 @@ class Runtime:
         capture = self._capture
         return None if capture is None else capture.hos
 
+    def live(self) -> LiveSnapshot | None:
+        """What Roadie knows of the truck now (the latest reading and the driving-time
+        clock), None when no game is seen."""
+        from roadmaster.dispatcher.live import live_from
+
+        hos = self.hos()
+        return live_from(self.latest(), None if hos is None else hos.remaining)
+
     def progress(self) -> CaptureProgress:
         capture = self._capture
         if capture is None:
@@ -243,8 +253,8 @@ class Runtime:
             return 0
         from roadmaster.storage import outbox as ob
 
-        with engine.begin() as conn:
-            count = ob.retry_dead(conn)
+        with engine.connect() as conn:
+            count = ob.retry_dead(conn)  # its own transaction
         self.sync_wiring.wake()
         return count
 
@@ -334,6 +344,7 @@ class Runtime:
         source: Source | None = None
         store: Store | None = None
         reason = ""
+        self._summary = None
         try:
             from roadmaster.runtime.pipeline import CommittingCapture
             from roadmaster.storage.store import Store

@@ -395,6 +395,17 @@ class AppController(QObject):
                 "Sync", "Cloud sync is not set up: jobs are kept in the local log."
             )
 
+    def retry_dead(self) -> None:
+        """Queue the parked (refused) rows again and send them (on a pool thread: it
+        writes to the log)."""
+        self.tasks.run(
+            self.runtime.retry_dead,
+            lambda count: self.notification_posted.emit(
+                "Sync", f"{count} parked rows queued again" if count else "Nothing is parked."
+            ),
+        )
+        self.refresh_outbox()
+
     # --- the tick ----------------------------------------------------------------------
 
     def tick(self) -> None:

@@ -480,11 +480,7 @@ class ControllerHost:
 
     def live(self) -> Any:
         """Called on the worker thread (mailbox reads: immutable values)."""
-        from roadmaster.dispatcher.live import live_from
-
-        runtime = self._controller.runtime
-        hos = runtime.hos()
-        return live_from(runtime.latest(), None if hos is None else hos.remaining)
+        return self._controller.runtime.live()
 
     def api_key(self) -> str | None:
         """Called on the worker thread: the keyring may block."""
