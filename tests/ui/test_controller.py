@@ -180,7 +180,7 @@ def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monke
     try:
         with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
             controller.start()
-        qtbot.waitUntil(lambda: statuses and statuses[-1].sync.startswith("Sync off"))
+        qtbot.waitUntil(lambda: bool(statuses) and statuses[-1].sync.startswith("Sync off"))
         settings = Settings(cloud=CloudSettings(server_url=base_url, sync_enabled=True))
         controller.apply_settings(settings, {secrets.CLOUD_API_KEY: key})
         qtbot.waitUntil(lambda: not statuses[-1].sync.startswith("Sync off"), timeout=TIMEOUT_MS)
@@ -191,3 +191,37 @@ def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monke
         server.close()
         stop()
         keyring.set_keyring(previous)
+
+
+def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtbot, tmp_path):
+    """Settings → Units → OK: the dashboard switches on the next model, and the runtime
+    announces what changed (the overlay and tray follow the same settings)."""
+    from roadmaster.settings import DisplaySettings, EconomyPreferences, Settings
+
+    controller = AppController(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            settings=Settings(),
+        )
+    )
+    controller.set_view_active("dashboard", True)
+    models = []
+    controller.dashboard_changed.connect(models.append)
+    try:
+        controller.start()
+        qtbot.waitUntil(
+            lambda: bool(models) and models[-1].speed_unit == "km/h", timeout=TIMEOUT_MS
+        )
+        new = Settings(
+            display=DisplaySettings(units="imperial"),
+            economy=EconomyPreferences(fuel_price_per_l=3.0),
+        )
+        with qtbot.waitSignal(controller.bridge.settings_applied, timeout=TIMEOUT_MS) as applied:
+            controller.apply_settings(new)
+        assert applied.args[0].changed == {"display", "economy"}
+        assert models[-1].speed_unit == "mph"
+        assert controller.runtime.settings is new
+    finally:
+        assert controller.shutdown(timeout_s=10)
