@@ -2,8 +2,8 @@
 
 Sync starts once the local log is open (the worker reads its outbox), on the capture
 thread, and is wired again when the settings name another server or key
-(:meth:`SyncWiring.rewire`, on the runtime's control thread): the old worker gets a
-bounded flush and stops, a new one starts.  At shutdown, after capture's last commit
+(:meth:`SyncWiring.rewire`, on the runtime's control thread): the old worker stops
+(what it had not sent stays queued) and a new one starts.  At shutdown, after capture's last commit
 and before the log closes, :meth:`SyncWiring.close` gives the worker its bounded flush
 and stops the demo server.  The GUI thread never waits on any of it.
 
@@ -145,7 +145,7 @@ class SyncWiring:
             self._target = target
             if self._store is None or self._closed or self._demo or self._factory is not None:
                 return
-            self._unwire()
+            self._unwire(flush=False)
             self._wire()
 
     def close(self) -> None:
@@ -218,12 +218,15 @@ class SyncWiring:
             engine=store.engine, client=CloudClient(base_url), key_provider=key_provider
         )
 
-    def _unwire(self) -> None:
-        worker, self._worker = self._worker, None
+    def _unwire(self, *, flush: bool = True) -> None:
+        """Stop the worker: with a bounded flush at shutdown; at once on a re-wire (what
+        is queued stays in the outbox and goes to the new target)."""
+        worker = self._worker
         if worker is None:
             return
-        if not worker.stop(flush_timeout_s=self._flush_s):
+        if not worker.stop(flush_timeout_s=self._flush_s if flush else 0.0):
             log.warning("sync did not stop in time; what is queued goes next time")
+        self._worker = None  # only now: nothing is sent once "not configured" shows
         store = self._store
         if store is not None and worker.engine is not store.engine:
             worker.engine.dispose()  # a factory's own engine
