@@ -225,3 +225,72 @@ def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtb
         assert controller.runtime.settings is new
     finally:
         assert controller.shutdown(timeout_s=10)
+
+
+def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(qtbot, tmp_path, monkeypatch):
+    """The player's path, on a machine with no secure keyring: Settings → Cloud, paste
+    the server and key, OK.  The dialog keeps the key for this session; sync uses it
+    at once (the status bar leaves "Sync off", the key is never "missing") and the
+    reference server receives the telemetry."""
+    import keyring
+    from keyring.backends import fail
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from roadmaster.server import tables as t
+    from roadmaster.server.app import create_app
+    from roadmaster.server.runner import serve_in_thread
+    from roadmaster.server.users import add_user
+    from roadmaster.settings import Settings
+    from roadmaster.ui.settings_dialog import SettingsDialog
+    from tests.sync.conftest import Server
+
+    monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    key = add_user(db_url, "alice")
+    base_url, stop = serve_in_thread(create_app(db_url))
+    server = Server(db_url, base_url, key)
+    app = RoadMasterApp(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            sample_interval_s=0.5,
+            settings=Settings(),
+        ),
+        QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+        check_installs=False,
+    )
+    qtbot.addWidget(app.window)
+    statuses = []
+    app.controller.status_changed.connect(statuses.append)
+    filled = []
+
+    def fill_and_ok() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SettingsDialog):
+            QTimer.singleShot(20, fill_and_ok)  # not shown yet
+            return
+        dialog.server_url.setText(base_url)
+        dialog.sync_enabled.setChecked(True)
+        dialog.cloud_key.edit.setText(key)
+        dialog.accept()
+        filled.append(dialog.problems())
+
+    try:
+        with qtbot.waitSignal(app.controller.bridge.store_opened, timeout=TIMEOUT_MS):
+            app.controller.start()
+        QTimer.singleShot(0, fill_and_ok)
+        app.open_settings("Cloud")  # modal, like the menu: returns after OK
+        assert filled == [[]]  # OK went through
+        assert app.session_secrets  # no keyring: kept for this session
+        qtbot.waitUntil(lambda: server.count(t.telemetry) > 0, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not statuses[-1].sync.startswith("Sync off"), timeout=TIMEOUT_MS)
+        assert not any("key missing" in s.sync for s in statuses)
+    finally:
+        app.shutdown()
+        server.close()
+        stop()
+        keyring.set_keyring(previous)
