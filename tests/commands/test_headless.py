@@ -266,7 +266,7 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     mount_point = tmp_path / "tiny"
     mount_point.mkdir()
     mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=600k", "tmpfs", str(mount_point)],
+        ["mount", "-t", "tmpfs", "-o", "size=1200k", "tmpfs", str(mount_point)],
         capture_output=True,
         text=True,
     )
@@ -289,4 +289,4 @@ def test_a_full_disk_stops_headless_with_a_clear_message(tiny_disk: Path) -> Non
     # What was committed before is intact.
     assert db_rows(tiny_disk, "PRAGMA integrity_check") == [("ok",)]
     (n_samples,) = db_rows(tiny_disk, "SELECT count(*) FROM samples")[0]
-    assert n_samples > 0
+    assert n_samples > 0, done.stderr[-3000:]
