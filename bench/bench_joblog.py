@@ -38,7 +38,7 @@ from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from roadmaster.joblog_service import JobLogService, JobQuery
+from roadmaster.runtime.joblog import JobLogService, JobQuery
 from roadmaster.storage.readonly import open_for_reading
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui.job_log.model import COLUMNS

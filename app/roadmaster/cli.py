@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from roadmaster import paths
 from roadmaster.errors import UserError
+from roadmaster.version import version
 
 log = logging.getLogger("roadmaster")
 
@@ -89,15 +90,6 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"roadmaster.commands.{name}")
         module.register(sub)
     return parser
-
-
-def version() -> str:
-    """This installation's version (from the package metadata, which a frozen bundle
-    carries too)."""
-    try:
-        return importlib.metadata.version("roadmaster")
-    except importlib.metadata.PackageNotFoundError:
-        return "unknown"
 
 
 def _report_bug(exc: BaseException) -> int:

@@ -119,6 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info("starting the window (log: %s)", log_path)
     os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
+    from roadmaster.runtime import settings_source
     from roadmaster.settings import load_settings
     from roadmaster.telemetry.readers import open_source
     from roadmaster.ui.app import BenchOptions, run
@@ -140,15 +141,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         speed: float | None = args.speedup if args.speedup > 0 else None
     else:
         speed = 1.0
+    live_source = settings_source(spec, None)
     options = AppOptions(
         source_factory=lambda: open_source(spec, shm_path),
+        # Settings → Game's source applies live, unless --source/--shm-path fixed it
+        source_for=None if args.demo or args.source or args.shm_path else live_source,
         data_dir=data_dir,
         demo=args.demo,
         speed=speed,
         unit_preference=settings.display.units,
         sample_interval_s=settings.capture.sample_interval_s,
         source_name=spec,
-        server_url=(settings.cloud.server_url or None) if settings.cloud.sync_enabled else None,
         settings=settings,
         start_minimised=args.minimised or settings.startup.start_minimised,
     )
@@ -204,7 +207,7 @@ def export_pdf_report(data_dir: Path, query: object, out: Path) -> int:
     display Qt runs offscreen.  Returns the number of pages."""
     from datetime import datetime
 
-    from roadmaster.joblog_service import JobLogService, JobQuery
+    from roadmaster.runtime.joblog import JobLogService, JobQuery
     from roadmaster.storage.readonly import reading
 
     if display_problem(sys.platform, os.environ):

@@ -293,4 +293,4 @@ def test_a_full_disk_stops_headless_with_a_clear_message(tiny_disk: Path) -> Non
     # What was committed before is intact.
     assert db_rows(tiny_disk, "PRAGMA integrity_check") == [("ok",)]
     (n_samples,) = db_rows(tiny_disk, "SELECT count(*) FROM samples")[0]
-    assert n_samples > 0
+    assert n_samples > 0, done.stderr[-3000:]

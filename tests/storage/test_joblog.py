@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from roadmaster.joblog_service import JobLogService, moving_average
+from roadmaster.runtime.joblog import JobLogService, moving_average
 from roadmaster.storage import Store
 from roadmaster.storage.bulk import bulk_insert_jobs
 from roadmaster.storage.joblog import _trace, count_jobs, iter_rows

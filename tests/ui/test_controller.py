@@ -37,7 +37,7 @@ def test_capture_starts_records_and_shuts_down_in_order(qtbot, tmp_path):
         lambda: statuses and statuses[-1].recording.startswith("● Recording"), timeout=TIMEOUT_MS
     )
     assert controller.shutdown(timeout_s=10)
-    assert not controller.capture.running  # the thread was joined
+    assert not controller.runtime.running  # the thread was joined
     # the store was closed and its lock released: it opens again at once
     Store.open(tmp_path / "data").close()
 
@@ -147,3 +147,155 @@ def test_the_demo_drives_a_delivery(qtbot, tmp_path):
         lambda: window.status_line.sync.text().startswith("Sync online"), timeout=TIMEOUT_MS
     )
     assert app.shutdown()
+
+
+def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monkeypatch):
+    """Settings → Cloud on a machine without a secure keyring: a server and a key kept
+    "for this session" → OK.  The status bar leaves "Sync off" at once (no restart),
+    never says the key is missing, and the server receives the telemetry."""
+    import keyring
+    from keyring.backends import fail
+
+    from roadmaster import secrets
+    from roadmaster.server import tables as t
+    from roadmaster.server.app import create_app
+    from roadmaster.server.runner import serve_in_thread
+    from roadmaster.server.users import add_user
+    from roadmaster.settings import CloudSettings, Settings
+    from tests.sync.conftest import Server
+
+    monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    key = add_user(db_url, "alice")
+    base_url, stop = serve_in_thread(create_app(db_url))
+    server = Server(db_url, base_url, key)
+    controller = AppController(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            sample_interval_s=0.5,
+            settings=Settings(),
+        )
+    )
+    statuses = []
+    controller.status_changed.connect(statuses.append)
+    try:
+        with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
+            controller.start()
+        qtbot.waitUntil(lambda: bool(statuses) and statuses[-1].sync.startswith("Sync off"))
+        settings = Settings(cloud=CloudSettings(server_url=base_url, sync_enabled=True))
+        controller.apply_settings(settings, {secrets.CLOUD_API_KEY: key})
+        qtbot.waitUntil(lambda: not statuses[-1].sync.startswith("Sync off"), timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: server.count(t.telemetry) > 0, timeout=TIMEOUT_MS)
+        assert not any("key missing" in s.sync for s in statuses)
+    finally:
+        assert controller.shutdown(timeout_s=15)
+        server.close()
+        stop()
+        keyring.set_keyring(previous)
+
+
+def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtbot, tmp_path):
+    """Settings → Units → OK: the dashboard switches on the next model, and the runtime
+    announces what changed (the overlay and tray follow the same settings)."""
+    from roadmaster.settings import DisplaySettings, EconomyPreferences, Settings
+
+    controller = AppController(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            settings=Settings(),
+        )
+    )
+    controller.set_view_active("dashboard", True)
+    models = []
+    controller.dashboard_changed.connect(models.append)
+    try:
+        controller.start()
+        qtbot.waitUntil(
+            lambda: bool(models) and models[-1].speed_unit == "km/h", timeout=TIMEOUT_MS
+        )
+        new = Settings(
+            display=DisplaySettings(units="imperial"),
+            economy=EconomyPreferences(fuel_price_per_l=3.0),
+        )
+        with qtbot.waitSignal(controller.bridge.settings_applied, timeout=TIMEOUT_MS) as applied:
+            controller.apply_settings(new)
+        assert applied.args[0].changed == {"display", "economy"}
+        assert models[-1].speed_unit == "mph"
+        assert controller.runtime.settings is new
+    finally:
+        assert controller.shutdown(timeout_s=10)
+
+
+def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(qtbot, tmp_path, monkeypatch):
+    """The player's path, on a machine with no secure keyring: Settings → Cloud, paste
+    the server and key, OK.  The dialog keeps the key for this session; sync uses it
+    at once (the status bar leaves "Sync off", the key is never "missing") and the
+    reference server receives the telemetry."""
+    import keyring
+    from keyring.backends import fail
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from roadmaster.server import tables as t
+    from roadmaster.server.app import create_app
+    from roadmaster.server.runner import serve_in_thread
+    from roadmaster.server.users import add_user
+    from roadmaster.settings import Settings
+    from roadmaster.ui.settings_dialog import SettingsDialog
+    from tests.sync.conftest import Server
+
+    monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    db_url = f"sqlite:///{tmp_path / 'server.db'}"
+    key = add_user(db_url, "alice")
+    base_url, stop = serve_in_thread(create_app(db_url))
+    server = Server(db_url, base_url, key)
+    app = RoadMasterApp(
+        AppOptions(
+            source_factory=EndlessSource,
+            data_dir=tmp_path / "data",
+            speed=20.0,
+            sample_interval_s=0.5,
+            settings=Settings(),
+        ),
+        QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
+        check_installs=False,
+    )
+    qtbot.addWidget(app.window)
+    statuses = []
+    app.controller.status_changed.connect(statuses.append)
+    filled = []
+
+    def fill_and_ok() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, SettingsDialog):
+            QTimer.singleShot(20, fill_and_ok)  # not shown yet
+            return
+        dialog.server_url.setText(base_url)
+        dialog.sync_enabled.setChecked(True)
+        dialog.cloud_key.edit.setText(key)
+        dialog.accept()
+        filled.append(dialog.problems())
+
+    try:
+        with qtbot.waitSignal(app.controller.bridge.store_opened, timeout=TIMEOUT_MS):
+            app.controller.start()
+        QTimer.singleShot(0, fill_and_ok)
+        app.open_settings("Cloud")  # modal, like the menu: returns after OK
+        assert filled == [[]]  # OK went through
+        assert app.session_secrets  # no keyring: kept for this session
+        qtbot.waitUntil(lambda: server.count(t.telemetry) > 0, timeout=TIMEOUT_MS)
+        qtbot.waitUntil(lambda: not statuses[-1].sync.startswith("Sync off"), timeout=TIMEOUT_MS)
+        assert not any("key missing" in s.sync for s in statuses)
+    finally:
+        app.shutdown()
+        server.close()
+        stop()
+        keyring.set_keyring(previous)

@@ -56,10 +56,10 @@ def test_hours_of_a_fast_feed_leave_the_window_bounded(qtbot, tmp_path: Path):
     controller.job_changed.connect(cards.append)
     controller.notification_posted.connect(lambda title, _text: titles.append(title))
     controller.start()
-    qtbot.waitUntil(lambda: not controller.capture.running, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: not controller.runtime.running, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: controller.capture_running() is False, timeout=TIMEOUT_MS)
 
-    capture = controller.capture.capture
+    capture = controller.runtime.capture
     assert capture is not None and capture.summary.samples > 5 * TRAIL_CAP  # a long feed
     route = controller.route
     assert len(route.session.xs) <= TRAIL_CAP and len(route.job.xs) <= TRAIL_CAP

@@ -222,10 +222,10 @@ def test_closing_the_window_with_a_tray_hides_it_and_says_so(make_app, qtbot):
 def test_the_job_panel_shows_the_core_driving_time_clock(make_app, qtbot):
     app = make_app(source=lambda: EndlessSource())
     app.controller.start()
-    qtbot.waitUntil(lambda: app.controller.capture.hos() is not None, timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: app.controller.runtime.hos() is not None, timeout=TIMEOUT_MS)
 
     def shown_matches_core() -> bool:
-        hos = app.controller.capture.hos()
+        hos = app.controller.runtime.hos()
         model = app.controller.job_model
         return model is not None and model.hos == vm.hos_text(hos.remaining)[0]
 

@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QAbstractItemModelTester
 
 from roadmaster import cli
-from roadmaster.joblog_service import JobLogService
+from roadmaster.runtime.joblog import JobLogService
 from roadmaster.storage.readonly import open_for_reading
 from roadmaster.ui.job_log.model import COLUMNS, PAGE_SIZE, JobLogModel
 from roadmaster.ui.job_log.view import JobLogView
@@ -303,7 +303,7 @@ def test_the_demo_speed_control_brings_a_finished_job_to_the_log(
     app.start(show=True)
     qtbot.waitUntil(lambda: pages.service is not None, timeout=60_000)
     box.setCurrentIndex(2)
-    assert app.controller.capture.speed_dial.get() == 60.0
+    assert app.controller.runtime.speed_dial.get() == 60.0
     pages.show_jobs()
 
     def finished_in_log() -> bool:

@@ -106,7 +106,7 @@ def test_reset_layout_brings_back_a_closed_route_panel(make_app, qtbot) -> None:
 
 
 def test_about_names_the_version(make_app, qtbot) -> None:
-    from roadmaster.cli import version
+    from roadmaster.version import version
 
     w = make_app().window
     assert version() != "unknown" and f"RoadMaster Desktop {version()}" in w.about_text()

@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from types import FrameType
 from typing import Any
 
 from roadmaster import fatal, paths
-from roadmaster.capture import Capture
 from roadmaster.commands.sync import add_server_arguments, make_worker
 from roadmaster.commands.watch import event_text
 from roadmaster.jobs.events import Event, Sample
-from roadmaster.settings import load_settings
+from roadmaster.runtime import EventsCommitted, Runtime, RuntimeConfig, RuntimeEvent, StoreOpened
+from roadmaster.settings import Settings, load_settings
 from roadmaster.storage.store import Store
 from roadmaster.sync.config import load_api_key, resolve_server_url
 from roadmaster.sync.errors import ConfigError
@@ -26,40 +26,31 @@ from roadmaster.telemetry.status import Reading
 log = logging.getLogger("roadmaster.headless")
 
 
-class _SyncedCapture(Capture):
-    """A capture that wakes the sync worker right after each commit, so a live
-    sample reaches the server within a second or two, not at the next poll."""
+def _sync_factory(args: argparse.Namespace) -> Callable[[Store], SyncWorker | None]:
+    """The sync worker for the open log; None (with the reason logged) when sync is
+    off.  A bad --server is an error; a missing server or key only turns sync off,
+    since capture works fully offline."""
 
-    worker: SyncWorker | None = None
+    def make(store: Store) -> SyncWorker | None:
+        if args.no_sync:
+            return None
+        url = resolve_server_url(args.server, store.get_setting)
+        if url is None:
+            log.info("cloud sync is off: no server configured (--server or ROADMASTER_SERVER_URL)")
+            return None
+        try:
+            source = load_api_key()
+        except ConfigError as exc:
+            log.warning("cloud sync is off: %s", exc)
+            return None
+        if source.key is None:
+            log.warning("cloud sync is off: %s", source.problem)
+            return None
+        worker = make_worker(store, url)
+        log.info("syncing to %s with the key %s from the %s", url, source.key, source.origin)
+        return worker
 
-    def flush(self) -> None:
-        super().flush()
-        if self.worker is not None:
-            self.worker.wake()
-
-
-def _start_sync(args: argparse.Namespace, store: Store) -> SyncWorker | None:
-    """The sync worker, started; None (with the reason logged) when sync is off.
-    A bad --server is an error; a missing server or key only turns sync off, since
-    capture works fully offline."""
-    if args.no_sync:
-        return None
-    url = resolve_server_url(args.server, store.get_setting)
-    if url is None:
-        log.info("cloud sync is off: no server configured (--server or ROADMASTER_SERVER_URL)")
-        return None
-    try:
-        source = load_api_key()
-    except ConfigError as exc:
-        log.warning("cloud sync is off: %s", exc)
-        return None
-    if source.key is None:
-        log.warning("cloud sync is off: %s", source.problem)
-        return None
-    worker = make_worker(store, url)
-    worker.start()
-    log.info("syncing to %s with the key %s from the %s", url, source.key, source.origin)
-    return worker
+    return make
 
 
 def register(sub: Any) -> None:
@@ -106,51 +97,40 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    source = open_source(args.source, args.shm_path)
+    source = open_source(args.source, args.shm_path)  # a bad --source fails before the log opens
     if args.speedup is not None:
         speed: float | None = args.speedup if args.speedup > 0 else None
     else:
         speed = None if args.source.startswith("replay:") else 1.0
-    data_dir = paths.data_dir(args.data_dir)
-    store = Store.open(data_dir)
-    capture = _SyncedCapture(
-        source,
-        store,
-        sample_interval_s=args.sample_interval,
-        speed=speed,
-        on_reading=_log_reading,
-        # jobs are settled with the player's prices, as in the window
-        economy=load_settings().settings.economy.economy(),
+    runtime = Runtime(
+        RuntimeConfig(
+            source_factory=lambda: source,
+            data_dir=paths.data_dir(args.data_dir),
+            # jobs are settled with the player's prices, as in the window
+            settings=_settings(),
+            speed=speed,
+            sample_interval_s=args.sample_interval,
+            sync_factory=_sync_factory(args),
+            sync_flush_s=args.sync_flush,
+            on_reading=_log_reading,
+        )
     )
-    capture.on_events = lambda events: _log_events(events, capture)
-    try:
-        worker = _start_sync(args, store)
-    except BaseException:
-        source.close()
-        store.close()
-        raise
-    capture.worker = worker
+    runtime.subscribe(lambda event: _log_event(event, runtime))
     # SIGTERM and Ctrl-C stop the capture cleanly.  The handlers stay in place until
     # the "stopped" line: a second SIGTERM (`timeout` signals the whole process
     # group; service managers repeat themselves) or a Ctrl-C during the shutdown is
     # told to wait rather than cutting it short.
-    with _StopOnSignals(capture) as stopping:
-        log.info("capturing from %s into %s", source.name, store.data_file)
+    with _StopOnSignals(runtime) as stopping:
         try:
-            summary = capture.run(duration_s=args.duration)
+            # The order of DESIGN.md, kept by the runtime: capture stopped and
+            # flushed → a bounded sync flush → close the database.
+            summary = runtime.run(duration_s=args.duration)
         except KeyboardInterrupt:  # a SIGINT that came before the handler was in place
-            capture.flush()
+            capture = runtime.capture
+            if capture is None:
+                raise
             summary = capture.summary
             summary.stopped_by = "interrupt"
-        finally:
-            source.close()
-            # The order of DESIGN.md: capture stopped and flushed → a bounded sync
-            # flush → close the database.
-            if worker is not None:
-                if not worker.stop(args.sync_flush):
-                    log.warning("sync did not stop in time; what is queued goes next time")
-                worker.engine.dispose()
-            store.close()
         if stopping.signal_name is not None:
             summary.stopped_by = stopping.signal_name
         log.info(
@@ -166,14 +146,21 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _settings() -> Settings:
+    loaded = load_settings()
+    if loaded.problem:
+        log.warning("%s", loaded.problem)
+    return loaded.settings
+
+
 class _StopOnSignals:
     """SIGTERM and SIGINT stop the capture cleanly; any further one while it stops
     is acknowledged and ignored.  The previous handlers come back on exit."""
 
     SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
-    def __init__(self, capture: Capture) -> None:
-        self.capture = capture
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
         self.signal_name: str | None = None
         self._previous: dict[int, Any] = {}
 
@@ -191,7 +178,7 @@ class _StopOnSignals:
         if self.signal_name is None:
             self.signal_name = name
             log.info("stopping (%s): committing what was captured", name)
-            self.capture.stop()
+            self.runtime.stop_capture()
         else:
             log.info("%s: already stopping, please wait", name)
 
@@ -201,8 +188,14 @@ def _log_reading(reading: Reading) -> None:
         log.info("game state: %s — %s", reading.state, reading.message)
 
 
-def _log_events(events: Sequence[Event], capture: Capture) -> None:
-    latest = capture.latest
+def _log_event(event: RuntimeEvent, runtime: Runtime) -> None:
+    if isinstance(event, StoreOpened):
+        log.info("capturing from %s into %s", event.source_name, event.data_file)
+    elif isinstance(event, EventsCommitted):
+        _log_events(event.events, runtime.latest())
+
+
+def _log_events(events: Sequence[Event], latest: Reading | None) -> None:
     game = latest.frame.header.game if latest is not None and latest.frame else Game.UNKNOWN
     for e in events:
         text = None if isinstance(e, Sample) else event_text(e, game)

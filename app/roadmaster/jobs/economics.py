@@ -50,6 +50,7 @@ from roadmaster.jobs.events import (
     Transport,
     Wear,
 )
+from roadmaster.jobs.pnl import Expenses, JobEconomics
 from roadmaster.units import (
     L_PER_US_GALLON,
     MPS_PER_MPH,
@@ -78,24 +79,6 @@ class EconomySettings:
     def from_gallon_price(cls, price_per_gal: float, **kwargs: float) -> EconomySettings:
         """Settings from a price per US gallon (the dashboard's unit)."""
         return cls(fuel_price_per_l=price_per_gal / L_PER_US_GALLON, **kwargs)
-
-
-@dataclass(frozen=True, slots=True)
-class Expenses:
-    """Money spent during a job, by kind (whole currency units)."""
-
-    fines: int = 0
-    tolls: int = 0
-    ferry: int = 0
-    train: int = 0
-
-    @property
-    def transport(self) -> int:
-        return self.ferry + self.train
-
-    @property
-    def total(self) -> int:
-        return self.fines + self.tolls + self.transport
 
 
 def sum_expenses(events: Iterable[ExpenseEvent], job_key: str | None = None) -> Expenses:
@@ -127,30 +110,6 @@ def truck_damage_fraction(wear: Wear) -> float:
     if not finite:
         return 0.0
     return min(1.0, max(0.0, sum(finite) / len(values)))
-
-
-@dataclass(frozen=True, slots=True)
-class JobEconomics:
-    """One job's P&L in the game's currency.  Ratios are None where undefined
-    (zero distance, zero fuel)."""
-
-    income: int
-    revenue: int  # paid by the game (projected = income while open)
-    projected: bool
-    penalty: int
-    fuel_used_l: float
-    damage_taken: float
-    distance_km: float
-    fuel_cost: float
-    damage_cost: float
-    expenses: Expenses
-    dashboard_profit: float
-    net_profit: float
-    profit_per_km: float | None
-    profit_per_mile: float | None
-    l_per_100km: float | None
-    mpg: float | None
-    safety_score: float
 
 
 def round_score(score: float) -> float:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 
 from roadmaster.telemetry.frame import Game
 
-if TYPE_CHECKING:  # economics imports these events: no import at run time
-    from roadmaster.jobs.economics import JobEconomics
+if TYPE_CHECKING:
+    from roadmaster.jobs.pnl import JobEconomics
 
 
 class JobStatus(enum.StrEnum):

@@ -24,6 +24,7 @@ from PySide6.QtGui import QGuiApplication, QScreen
 from PySide6.QtWidgets import QApplication
 
 from roadmaster import fatal, paths
+from roadmaster.runtime.keys import CLOUD_API_KEY, cloud_key_stored
 from roadmaster.ui import theme
 from roadmaster.ui.controller import AppController, AppOptions
 from roadmaster.ui.crash import CrashNotice, CrashReporter
@@ -107,6 +108,7 @@ class RoadMasterApp:
         c.overlay_toggle_requested.connect(self.toggle_overlay)
         c.click_through_toggle_requested.connect(self._toggle_click_through)
         c.notified.connect(self.show_notification)
+        c.bridge.settings_applied.connect(self._settings_applied)
         self.window.closing.connect(self._window_closing)
         self.theme_mode = theme.saved_mode(self.qsettings)
         self.window.show_theme_mode(self.theme_mode)
@@ -177,10 +179,10 @@ class RoadMasterApp:
             return  # the demo has its own key and its own "game"
         tasks = self.controller.tasks
 
-        def has_key() -> bool:
-            from roadmaster.sync.config import load_api_key
+        session_key = bool(self.session_secrets.get(CLOUD_API_KEY))
 
-            return load_api_key().key is not None
+        def has_key() -> bool:
+            return session_key or cloud_key_stored()
 
         tasks.run(
             has_key,
@@ -281,15 +283,22 @@ class RoadMasterApp:
             if tab in names:
                 dialog.tabs.setCurrentIndex(names.index(tab))
         if dialog.exec():
-            getter = getattr(dialog, "result_settings", None)
-            updated = getter() if callable(getter) else None
-            if updated is not None:
-                self.controller.apply_settings(updated)
             kept = getattr(dialog, "session_secrets", None)
             if callable(kept):  # keys with no secure keyring to go to: this session only
                 self.session_secrets = kept()
+            getter = getattr(dialog, "result_settings", None)
+            updated = getter() if callable(getter) else None
+            if updated is not None:
+                # the runtime re-wires sync with the session's key too
+                self.controller.apply_settings(updated, dict(self.session_secrets))
         self.check_first_run()  # a key may have been added (or removed)
         self.window.roadie.check_key()
+
+    def _settings_applied(self, applied: Any) -> None:
+        """The runtime took new settings: the overlay shows them now, too."""
+        if "overlay" in applied.changed and self.overlay is not None:
+            self.overlay.set_click_through(applied.settings.overlay.click_through)
+            self.overlay.update()
 
     def _save_settings(self) -> None:
         if self.controller.settings is not None:
@@ -451,7 +460,7 @@ def _install_bench(app: QApplication, rm: RoadMasterApp, bench: BenchOptions) ->
             "rss_mb": _rss_mb(),
             "dashboard_paints": rm.window.dashboard.paint_count() - marks["paints0"],
             "overlay": rm.overlay is not None,
-            "sync": rm.controller.sync_worker is not None,
+            "sync": rm.controller.runtime.sync().configured,
         }
         text = json.dumps(report)
         if bench.report is not None:

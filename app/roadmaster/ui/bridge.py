@@ -1,12 +1,13 @@
-"""The one adapter between background threads and widgets.
+"""The one adapter between the runtime's threads and widgets.
 
-Background code (the capture thread, the sync thread, pool tasks) never touches a
-widget: it calls the bridge's methods, which emit Qt signals; Qt delivers them on
-the GUI thread (queued connections, since the bridge lives on the GUI thread).
-Only immutable values cross: Readings, tuples of events, frozen status objects.
+The runtime (:mod:`roadmaster.runtime`) calls its subscribers on its own threads (the
+capture thread, its control thread); :meth:`CoreBridge.deliver` is such a subscriber
+and turns each event into a Qt signal, which Qt delivers on the GUI thread (queued
+connections, since the bridge lives there).  Only immutable values cross: tuples of
+events, frozen snapshots.
 
-Live telemetry is NOT pushed through here at 10 Hz: the GUI pulls the latest
-Reading from ``Capture.latest`` (a mailbox) on a ~30 Hz QTimer while visible.
+Live telemetry is NOT pushed through here at 10 Hz: the GUI pulls the latest Reading
+from the runtime's mailbox (:meth:`Runtime.latest`) on a ~30 Hz QTimer while visible.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ from collections.abc import Sequence
 from PySide6.QtCore import QObject, Signal
 
 from roadmaster.jobs.events import Event
+from roadmaster.runtime import (
+    CaptureStateChanged,
+    EventsCommitted,
+    ProblemReported,
+    ProgressChanged,
+    RuntimeEvent,
+    SettingsApplied,
+    StoreOpened,
+    SyncChanged,
+)
 
 
 class CoreBridge(QObject):
@@ -27,35 +38,37 @@ class CoreBridge(QObject):
     capture_running_changed = Signal(bool, str)
     # a user-fixable problem from a background thread (one line, what to do)
     problem_reported = Signal(str)
-    # the capture thread opened the store: its Engine, for read-only pool tasks
+    # the capture thread opened the log (a runtime.StoreOpened): reads may start
     store_opened = Signal(object)
     # the open job and driving-time state after a commit (a frozen CaptureProgress)
     progress_changed = Signal(object)
-    # cloud wiring done on the capture thread (a roadmaster.ui.cloud.CloudWiring)
-    cloud_started = Signal(object)
+    # sync was started, stopped or re-wired (a frozen runtime.SyncSnapshot)
+    sync_changed = Signal(object)
+    # new settings are in force in the runtime (a runtime.SettingsApplied)
+    settings_applied = Signal(object)
+
+    def deliver(self, event: RuntimeEvent) -> None:
+        """The runtime's subscriber: called on the runtime's threads."""
+        if isinstance(event, EventsCommitted):
+            self.events_committed.emit(event.events)
+        elif isinstance(event, ProgressChanged):
+            self.progress_changed.emit(event.progress)
+        elif isinstance(event, CaptureStateChanged):
+            self.capture_running_changed.emit(event.running, event.reason)
+        elif isinstance(event, ProblemReported):
+            self.problem_reported.emit(event.message)
+        elif isinstance(event, StoreOpened):
+            self.store_opened.emit(event)
+        elif isinstance(event, SyncChanged):
+            self.sync_changed.emit(event.sync)
+        elif isinstance(event, SettingsApplied):
+            self.settings_applied.emit(event)
 
     def publish_events(self, events: Sequence[Event]) -> None:
-        """Called on the capture thread."""
         self.events_committed.emit(tuple(events))
 
     def publish_sync_status(self, status: object) -> None:
-        """Called on the sync thread."""
         self.sync_status_changed.emit(status)
 
-    def publish_capture_running(self, running: bool, reason: str = "") -> None:
-        self.capture_running_changed.emit(running, reason)
-
-    def publish_problem(self, message: str) -> None:
-        self.problem_reported.emit(message)
-
-    def publish_store_opened(self, engine: object) -> None:
-        """Called on the capture thread once the store is open."""
-        self.store_opened.emit(engine)
-
-    def publish_cloud_started(self, wiring: object) -> None:
-        """Called on the capture thread once sync (and the demo server) run."""
-        self.cloud_started.emit(wiring)
-
     def publish_progress(self, progress: object) -> None:
-        """Called on the capture thread after a commit."""
         self.progress_changed.emit(progress)

@@ -1,7 +1,8 @@
-"""The application controller: owns the capture thread, the sync worker, the pool
-tasks and the GUI's one timer, and decides what every view shows.
+"""The application controller: runs the window on the runtime (:mod:`roadmaster.runtime`:
+capture thread, sync, demo server), owns the pool tasks and the GUI's one timer, and
+decides what every view shows.
 
-It lives on the GUI thread.  Background threads reach it only through the
+It lives on the GUI thread.  The runtime's events reach it only through the
 :class:`~roadmaster.ui.bridge.CoreBridge`; views only get immutable view models
 (:mod:`roadmaster.ui.view_models`) through its signals, and tell it which of them are
 visible (:meth:`set_view_active`) so nothing is computed for a hidden window.
@@ -35,14 +36,19 @@ from roadmaster.jobs.events import (
     Sample,
 )
 from roadmaster.jobs.hos import Remaining
-from roadmaster.settings import Settings
+from roadmaster.runtime import (
+    CaptureProgress,
+    Runtime,
+    RuntimeConfig,
+    SettingsApplied,
+    SyncSnapshot,
+)
+from roadmaster.settings import DisplaySettings, Settings
 from roadmaster.telemetry.frame import Game
 from roadmaster.telemetry.source import Source
 from roadmaster.telemetry.status import Reading
 from roadmaster.ui import view_models as vm
 from roadmaster.ui.bridge import CoreBridge
-from roadmaster.ui.capture_service import CaptureProgress, CaptureService
-from roadmaster.ui.cloud import CloudWiring, wire_cloud
 from roadmaster.ui.tasks import TaskRunner
 from roadmaster.ui.ticks import TICKS, TickStats
 from roadmaster.ui.view_models.notifications import (
@@ -127,9 +133,10 @@ class AppOptions:
     unit_preference: UnitPreference = "auto"
     sample_interval_s: float = 1.0
     source_name: str = "the game"
-    server_url: str | None = None  # sync target outside the demo (from the settings)
     settings: Any = None  # roadmaster.settings.Settings (the overlay and tray read it)
     start_minimised: bool = False  # --minimised (the installer's autostart entry)
+    # the source under given settings (Settings → Game applied live); None: fixed
+    source_for: Callable[[Settings], Callable[[], Source]] | None = None
 
 
 class AppController(QObject):
@@ -166,28 +173,28 @@ class AppController(QObject):
         self._clock = clock
         self.bridge = CoreBridge(self)
         self.tasks = TaskRunner(self)
-        self.capture = CaptureService(
-            source_factory=options.source_factory,
-            data_dir=options.data_dir,
-            publisher=self.bridge,
-            speed=options.speed,
-            sample_interval_s=options.sample_interval_s,
-            economy=options.settings.economy.economy() if options.settings is not None else None,
-        )
         self.unit_preference: UnitPreference = options.unit_preference
         self.settings: Any = options.settings
-        self.route = RouteState()
-        self.sync_worker: Any = None  # set once roadmaster.ui.cloud has started it
-        self.cloud: CloudWiring | None = None
-        if options.demo or options.server_url:
-            wire_cloud(
-                self.capture,
-                demo=options.demo,
+        runtime_settings = (
+            options.settings
+            if isinstance(options.settings, Settings)
+            else Settings(display=DisplaySettings(units=options.unit_preference))
+        )
+        self.runtime = Runtime(
+            RuntimeConfig(
+                source_factory=options.source_factory,
                 data_dir=options.data_dir,
-                server_url=options.server_url,
-                on_started=self.bridge.publish_cloud_started,
+                settings=runtime_settings,
+                demo=options.demo,
+                speed=options.speed,
+                sample_interval_s=options.sample_interval_s,
+                source_for=options.source_for,
             )
-        self._engine: Any = None
+        )
+        self._unsubscribe = self.runtime.subscribe(self.bridge.deliver)
+        self.route = RouteState()
+        self._sync = self.runtime.sync()
+        self._store_open = False
         self._active: set[str] = set()
         self._reading: Reading | None = None
         self._game = Game.UNKNOWN
@@ -224,21 +231,22 @@ class AppController(QObject):
         b.problem_reported.connect(self._on_problem)
         b.store_opened.connect(self._on_store_opened)
         b.sync_status_changed.connect(self._on_sync_status)
-        b.cloud_started.connect(self._on_cloud_started)
+        b.sync_changed.connect(self._on_sync_changed)
+        b.settings_applied.connect(self._on_settings_applied)
 
     # --- lifecycle ---------------------------------------------------------------------
 
     def start(self) -> None:
         """Start capturing (the store opens on the capture thread) and the timers."""
-        self.capture.start()
+        self.runtime.start()
         self._timer.start()
         self._outbox_timer.start()
         self._emit_status()
         self._emit_job()
 
     def shutdown(self, timeout_s: float = SHUTDOWN_TIMEOUT_S) -> bool:
-        """Stop everything in order: timers and pool reads → stop capture → (on the
-        capture thread) flush, bounded sync flush, close the database → join.
+        """Stop everything in order: timers and pool reads → the runtime's shutdown
+        (stop capture → its last commit → bounded sync flush → close the database).
         Returns False when a thread did not end in time (it is a daemon: the
         process still exits, and SQLite's WAL keeps what was committed)."""
         if self._shut_down:
@@ -247,12 +255,11 @@ class AppController(QObject):
         self._timer.stop()
         self._outbox_timer.stop()
         # No read may start on an engine that is about to be disposed.
-        self._engine = None
+        self._store_open = False
         tasks_done = self.tasks.wait(TASKS_TIMEOUT_MS)
-        self.capture.stop()
-        joined = self.capture.join(timeout_s)
-        if not joined:
-            log.error("the capture thread did not stop within %.0f s", timeout_s)
+        joined = self.runtime.shutdown(timeout_s)
+        if joined:
+            self._unsubscribe()
         return joined and tasks_done
 
     # --- what is visible ---------------------------------------------------------------
@@ -294,7 +301,7 @@ class AppController(QObject):
 
     def latest_reading(self) -> Reading | None:
         """The newest reading (a mailbox read; the overlay polls it)."""
-        return self.capture.latest()
+        return self.runtime.latest()
 
     def state_text(self) -> str:
         """One line for the tray tooltip: game, recording, sync."""
@@ -340,11 +347,11 @@ class AppController(QObject):
         self.click_through_toggle_requested.emit()
 
     def start_capture(self) -> None:
-        self.capture.start()
+        self.runtime.start()
 
     def stop_capture(self) -> None:
         """Ask capture to stop; the capture thread commits and closes the store."""
-        self.capture.stop()
+        self.runtime.stop_capture()
 
     def open_data_folder(self) -> None:
         folder = self.options.data_dir
@@ -359,11 +366,13 @@ class AppController(QObject):
         """The player's currency label choice ("game" before settings exist)."""
         return self.settings.display.currency if self.settings is not None else "game"
 
-    def apply_settings(self, settings: Any) -> None:
-        """New settings from the dialog: take effect now, saved on a pool thread."""
+    def apply_settings(self, settings: Any, session_secrets: dict[str, str] | None = None) -> None:
+        """New settings from the dialog: the runtime applies them now (source, sync,
+        economy), the views follow (units, currency …); saved on a pool thread.
+        ``session_secrets``: keys kept for this session where no keyring exists."""
         self.settings = settings
+        self.runtime.apply_settings(settings, session_secrets)
         self.set_unit_preference(settings.display.units)
-        self.capture.set_economy(settings.economy.economy())
         from roadmaster.settings import save_settings
 
         self.tasks.run(
@@ -385,29 +394,33 @@ class AppController(QObject):
 
     def sync_now(self) -> None:
         """Ask the sync worker to send now (it does the HTTP on its own thread)."""
-        worker = self.sync_worker
-        if worker is None:
+        if not self.runtime.sync_now():
             self.notification_posted.emit(
                 "Sync", "Cloud sync is not set up: jobs are kept in the local log."
             )
-            return
-        for name in ("sync_now", "wake", "kick"):
-            method = getattr(worker, name, None)
-            if callable(method):
-                method()
-                return
+
+    def retry_dead(self) -> None:
+        """Queue the parked (refused) rows again and send them (on a pool thread: it
+        writes to the log)."""
+        self.tasks.run(
+            self.runtime.retry_dead,
+            lambda count: self.notification_posted.emit(
+                "Sync", f"{count} parked rows queued again" if count else "Nothing is parked."
+            ),
+        )
+        self.refresh_outbox()
 
     # --- the tick ----------------------------------------------------------------------
 
     def tick(self) -> None:
         """Pull the latest reading (a mailbox read, no waiting) and update the models
         of the visible views."""
-        worker = self.sync_worker
-        if worker is not None and worker.status is not self._sync_status:
-            self._on_sync_status(worker.status)  # the worker's status is a mailbox too
+        sync = self.runtime.sync()
+        if sync.status is not None and sync.status is not self._sync_status:
+            self._on_sync_status(sync.status)  # the worker's status is a mailbox too
         if self._job_pending and self._clock() - self._job_at >= JOB_INTERVAL_S:
             self._emit_job()
-        reading = self.capture.latest()
+        reading = self.runtime.latest()
         if reading is self._reading and self._dashboard is not None:
             return
         self._reading = reading
@@ -436,7 +449,7 @@ class AppController(QObject):
                 self._route_at = now
                 self.position_changed.emit(reading)
         self._emit_status()
-        hos = self.capture.hos()
+        hos = self.runtime.hos()
         if hos is not self._hos_status:
             # The core's clock (capture.hos) is a new immutable value whenever an
             # input changed: only then is "break due in …" worth recomputing.
@@ -450,14 +463,15 @@ class AppController(QObject):
 
     def _emit_status(self) -> None:
         pending, dead = self._outbox_counts
-        if self.sync_worker is None:
-            cloud = self.cloud
-            if cloud is not None and cloud.problem:
-                detail = f"Cloud sync is off: {cloud.problem}. Jobs are kept in the local log."
-            elif self.options.demo or self.options.server_url:
+        if not self._sync.configured:
+            settings = self.runtime.settings
+            wanted = self.options.demo or (
+                settings.cloud.sync_enabled and bool(settings.cloud.server_url)
+            )
+            if wanted and not self._store_open and self.options.data_dir is not None:
                 detail = "Cloud sync starts once the data file is open."
             else:
-                detail = "Cloud sync is not set up (Settings → Cloud): jobs stay in the local log."
+                detail = self._sync.detail
             sync = vm.SyncInfo(enabled=False, pending=pending, dead=dead, detail=detail)
         else:
             sync = vm.sync_info_from(self._sync_status, pending, dead)
@@ -501,8 +515,6 @@ class AppController(QObject):
     # --- from the bridge ---------------------------------------------------------------
 
     def _on_events(self, events: tuple[Event, ...]) -> None:
-        if self.sync_worker is not None:
-            self.sync_worker.wake()  # new outbox rows: send now, not at the next poll
         route = self.route
         changed = False
         notable: list[Notification] = []
@@ -550,8 +562,7 @@ class AppController(QObject):
             self._last_job = f"Closed unfinished: {event.info.cargo} ({event.reason})"
 
     def _position(self) -> tuple[float, float] | None:
-        capture = self.capture.capture
-        reading = capture.latest if capture is not None else None
+        reading = self.runtime.latest()
         if reading is None or reading.frame is None:
             return None
         t = reading.frame.truck
@@ -611,24 +622,21 @@ class AppController(QObject):
             self._post(sync_blocked_notification(reason), notable=True)
         self._emit_status()
 
-    def _on_cloud_started(self, wiring: CloudWiring) -> None:
-        self.cloud = wiring
-        self.sync_worker = wiring.worker
-        if wiring.base_url:
-            log.info("syncing to %s", wiring.base_url)
+    def _on_sync_changed(self, sync: SyncSnapshot) -> None:
+        """Sync started, stopped or was re-wired (a settings change): say so now."""
+        self._sync = sync
+        if not sync.configured:
+            self._sync_status = None
+        self.refresh_outbox()
         self._emit_status()
 
-    def _on_store_opened(self, engine: Any) -> None:
-        self._engine = engine
+    def _on_settings_applied(self, applied: SettingsApplied) -> None:
+        self._emit_status()
+
+    def _on_store_opened(self, _opened: object) -> None:
+        self._store_open = True
         self.refresh_outbox()
-
-        def last_finished() -> object:
-            from roadmaster.storage.queries import job_page
-
-            rows = job_page(engine, sort="ended_at", descending=True, limit=1).rows
-            return rows[0] if rows and rows[0].ended_at is not None else None
-
-        self.tasks.run(last_finished, self._on_last_job_row)
+        self.tasks.run(self.runtime.last_finished_job, self._on_last_job_row)
 
     def _on_last_job_row(self, row: object) -> None:
         if row is not None and not self._last_job:
@@ -637,16 +645,9 @@ class AppController(QObject):
 
     def refresh_outbox(self) -> None:
         """Count what waits for the cloud, on a pool thread."""
-        engine = self._engine
-        if engine is None:
+        if not self._store_open:
             return
-
-        def counts() -> tuple[int, int]:
-            from roadmaster.storage import outbox as ob
-
-            return ob.pending_count(engine), ob.dead_count(engine)
-
-        self.tasks.run(counts, self._on_outbox_counts)
+        self.tasks.run(self.runtime.outbox_counts, self._on_outbox_counts)
 
     def _on_outbox_counts(self, counts: tuple[int, int]) -> None:
         self._outbox_counts = counts

@@ -459,8 +459,8 @@ class ControllerHost:
         if bridge is not None:
             bridge.store_opened.connect(self._store_opened)
 
-    def _store_opened(self, engine: object) -> None:
-        self._engine = engine
+    def _store_opened(self, _opened: object) -> None:
+        self._engine = self._controller.runtime.engine()
 
     def settings(self) -> Any:
         settings = getattr(self._controller, "settings", None)
@@ -475,11 +475,7 @@ class ControllerHost:
 
     def live(self) -> Any:
         """Called on the worker thread (mailbox reads: immutable values)."""
-        from roadmaster.dispatcher.live import live_from
-
-        capture = self._controller.capture
-        hos = capture.hos()
-        return live_from(capture.latest(), None if hos is None else hos.remaining)
+        return self._controller.runtime.live()
 
     def api_key(self) -> str | None:
         """Called on the worker thread: the keyring may block."""

@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         self.showNormal() if self.isFullScreen() else self.showFullScreen()
 
     def about_text(self) -> str:
-        from roadmaster.cli import version
+        from roadmaster.version import version
 
         return (
             f"<b>RoadMaster Desktop {version()}</b><br>Telemetry, job log and cloud sync "

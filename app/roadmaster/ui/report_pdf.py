@@ -26,7 +26,7 @@ from PySide6.QtGui import (
 )
 
 from roadmaster.exports.files import atomic_path, check_target
-from roadmaster.joblog_service import Analytics, JobLogService, JobQuery, JobRow
+from roadmaster.runtime.joblog import Analytics, JobLogService, JobQuery, JobRow
 from roadmaster.telemetry.frame import Game
 from roadmaster.units import currency_for, format_money
 

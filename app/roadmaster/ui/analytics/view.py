@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from roadmaster.joblog_service import Analytics, JobLogService, Ranked
+from roadmaster.runtime.joblog import Analytics, JobLogService, Ranked
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from roadmaster.joblog_service import JobDetail, JobLogService, JobRow
+from roadmaster.runtime.joblog import JobDetail, JobLogService, JobRow
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen
 from roadmaster.ui.job_log.model import Runner, cell_text

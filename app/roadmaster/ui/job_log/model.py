@@ -35,7 +35,7 @@ from roadmaster.units import (
 )
 
 if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
-    from roadmaster.joblog_service import Cursor, JobLogService, JobQuery, JobRow, Page
+    from roadmaster.runtime.joblog import Cursor, JobLogService, JobQuery, JobRow, Page
 
 PAGE_SIZE = 200
 Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]

@@ -20,7 +20,7 @@ from roadmaster.jobs.events import JobAbandoned, JobCancelled, JobDelivered, Job
 from roadmaster.ui.job_log.view import JobLogView
 
 if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
-    from roadmaster.joblog_service import JobLogService
+    from roadmaster.runtime.joblog import JobLogService
 
 DEMO_SPEEDS = (1.0, 10.0, 60.0)
 REFRESH_DELAY_MS = 500  # a job's end arrives with a burst of events: refresh once
@@ -83,7 +83,7 @@ class JobLogPages:
     # --- data --------------------------------------------------------------------------
 
     def _store_opened(self, engine: Any) -> None:
-        from roadmaster.joblog_service import JobLogService
+        from roadmaster.runtime.joblog import JobLogService
 
         self.set_service(JobLogService(engine))
 
@@ -177,4 +177,4 @@ class JobLogPages:
         self.speed_box = box
 
     def set_demo_speed(self, speed: float) -> None:
-        self.controller.capture.speed_dial.set(speed)
+        self.controller.runtime.set_speed(speed)

@@ -37,7 +37,7 @@ from roadmaster.telemetry.frame import Game
 from roadmaster.ui.job_log.model import COLUMNS, JobLogModel, Runner
 
 if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
-    from roadmaster.joblog_service import FilterChoices, JobLogService, JobQuery
+    from roadmaster.runtime.joblog import FilterChoices, JobLogService, JobQuery
 
 SETTINGS_HEADER = "jobs/header"
 SEARCH_DELAY_MS = 200
@@ -229,7 +229,7 @@ class JobLogView(QWidget):
     # --- filters -----------------------------------------------------------------------
 
     def current_query(self) -> JobQuery:
-        from roadmaster.joblog_service import JobQuery
+        from roadmaster.runtime.joblog import JobQuery
 
         def day(edit: QDateEdit) -> datetime | None:
             d = edit.date()

@@ -14,8 +14,9 @@ from roadmaster.jobs.economics import (
     expenses_of,
     projected_economics,
 )
-from roadmaster.jobs.events import JobCancelled, JobDelivered, JobInfo, JobStats
+from roadmaster.jobs.events import JobCancelled, JobDelivered
 from roadmaster.jobs.hos import Limit, Remaining
+from roadmaster.runtime.snapshots import OpenJob
 from roadmaster.settings import CurrencyDisplay
 from roadmaster.ui.view_models.common import money_for
 from roadmaster.units import (
@@ -28,17 +29,11 @@ from roadmaster.units import (
     format_money,
 )
 
+# The open job as the capture thread last saw it (immutable; crosses threads).
+JobProgress = OpenJob
+
 if TYPE_CHECKING:  # the storage stack is imported off the start-up path
-    from roadmaster.storage.queries import JobRow
-
-
-@dataclass(frozen=True, slots=True)
-class JobProgress:
-    """The open job as the capture thread last saw it (immutable; crosses threads)."""
-
-    job_key: str
-    info: JobInfo
-    stats: JobStats
+    from roadmaster.runtime.records import JobRow
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,7 +3,8 @@
 It wraps the store's engine and answers with frozen values (rows, pages, a job's
 detail, the analytics), never sessions or connections, so its calls can run on
 pool threads and their answers cross to the GUI thread.  Every method does SQL:
-call them off the GUI thread.  (The runtime of issue 10 is meant to own one.)
+call them off the GUI thread.  It lives in the runtime package: the window reaches the
+log through it, never through storage.
 """
 
 from __future__ import annotations
