@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -319,3 +320,24 @@ def test_the_demo_speed_control_brings_a_finished_job_to_the_log(
         timeout=TIMEOUT_MS,
     )
     assert app.shutdown()
+
+
+def test_a_page_arriving_after_its_model_is_gone_is_dropped(qtbot) -> None:
+    # A page loaded on the pool whose model was deleted meanwhile (its view closed)
+    # must not reach the dead model (it raised "Internal C++ object already deleted").
+    import shiboken6
+    from PySide6.QtCore import QObject
+
+    from roadmaster.ui.tasks import TaskRunner, owned_by
+
+    tasks = TaskRunner()
+    owner = QObject()
+    answers: list[object] = []
+    run = owned_by(owner, tasks.run)
+    gate = threading.Event()
+    run(lambda: gate.wait(10) and "page", answers.append, answers.append)
+    shiboken6.delete(owner)
+    gate.set()
+    assert tasks.wait(10_000)
+    qtbot.waitUntil(lambda: not tasks._relays, timeout=10_000)
+    assert answers == []

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
@@ -71,3 +72,27 @@ class TaskRunner(QObject):
         """Wait for running tasks (at shutdown, before the database closes)."""
         self.pool.clear()  # queued but not started: never needed any more
         return self.pool.waitForDone(timeout_ms)
+
+
+Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
+
+
+def owned_by(owner: QObject, runner: Runner) -> Runner:
+    """``runner`` whose answers are dropped once ``owner`` is deleted: a page or a chart
+    that arrives after its view closed (a dialog shut, a test torn down) must not
+    reach a widget or model whose C++ side is gone."""
+
+    def run(
+        fn: Callable[[], Any], on_done: Callable[[Any], None], on_failed: Callable[[str], None]
+    ) -> None:
+        def done(result: Any) -> None:
+            if shiboken6.isValid(owner):
+                on_done(result)
+
+        def failed(message: str) -> None:
+            if shiboken6.isValid(owner):
+                on_failed(message)
+
+        runner(fn, done, failed)
+
+    return run

@@ -29,7 +29,7 @@ from roadmaster.runtime.joblog import Analytics, JobLogService, Ranked
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen
-from roadmaster.ui.job_log.model import Runner
+from roadmaster.ui.tasks import Runner, owned_by
 from roadmaster.units import (
     UnitPreference,
     UnitSystem,
@@ -56,7 +56,7 @@ class AnalyticsView(QWidget):
     def __init__(self, runner: Runner, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("analytics")
-        self._run = runner
+        self._run = owned_by(self, runner)
         self.service: JobLogService | None = None
         self.preference: UnitPreference = "auto"
         self.data: Analytics | None = None

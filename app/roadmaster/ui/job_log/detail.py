@@ -27,7 +27,8 @@ from PySide6.QtWidgets import (
 from roadmaster.runtime.joblog import JobDetail, JobLogService, JobRow
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen
-from roadmaster.ui.job_log.model import Runner, cell_text
+from roadmaster.ui.job_log.model import cell_text
+from roadmaster.ui.tasks import Runner, owned_by
 from roadmaster.units import (
     UnitPreference,
     UnitSystem,
@@ -160,7 +161,7 @@ class JobDetailDialog(QDialog):
         buttons.rejected.connect(self.reject)
         # For a job the tracker could not close (abandoned, needs review): the verdict.
         self.service = service
-        self.runner = runner
+        self.runner = runner = owned_by(self, runner)
         self.mark_delivered = QPushButton("Mark delivered")
         self.mark_cancelled = QPushButton("Mark cancelled")
         self.delete_button = QPushButton("Delete…")

@@ -9,7 +9,6 @@ are the ones stored with the job.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from PySide6.QtCore import (
     Signal,
 )
 
+from roadmaster.ui.tasks import Runner, owned_by
 from roadmaster.units import (
     UnitPreference,
     UnitSystem,
@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
     from roadmaster.runtime.joblog import Cursor, JobLogService, JobQuery, JobRow, Page
 
 PAGE_SIZE = 200
-Runner = Callable[[Callable[[], Any], Callable[[Any], None], Callable[[str], None]], None]
 _Index = QModelIndex | QPersistentModelIndex
 
 
@@ -148,7 +147,7 @@ class JobLogModel(QAbstractTableModel):
 
     def __init__(self, runner: Runner, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._run = runner
+        self._run = owned_by(self, runner)
         self.service: JobLogService | None = None
         self.query: JobQuery | None = None  # None: every job
         self.sort_key = "started_at"

@@ -34,7 +34,8 @@ from PySide6.QtWidgets import (
 
 from roadmaster.jobs.events import JobStatus
 from roadmaster.telemetry.frame import Game
-from roadmaster.ui.job_log.model import COLUMNS, JobLogModel, Runner
+from roadmaster.ui.job_log.model import COLUMNS, JobLogModel
+from roadmaster.ui.tasks import Runner, owned_by
 
 if TYPE_CHECKING:  # the data layer (SQLAlchemy) loads after the first paint
     from roadmaster.runtime.joblog import FilterChoices, JobLogService, JobQuery
@@ -82,7 +83,7 @@ class JobLogView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setObjectName("jobLog")
-        self._run = runner
+        self._run = owned_by(self, runner)
         self._qsettings = qsettings
         self.service: JobLogService | None = None
         self.model = JobLogModel(runner, self)
