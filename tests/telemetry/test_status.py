@@ -9,7 +9,7 @@ import struct
 
 import pytest
 
-from roadmaster.telemetry.codec import MapWriter
+from roadmaster.telemetry.codec import PLUGIN_PLACE, MapWriter
 from roadmaster.telemetry.layout import MAP_SIZE
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import GameState, Monitor, Reading
@@ -60,7 +60,7 @@ def test_no_map_is_not_running() -> None:
         None,
         None,
         "Game not running: start ATS or ETS2 with the scs-telemetry plugin installed "
-        "(bin/win_x64/plugins).",
+        f"({PLUGIN_PLACE}).",
         None,
         True,
     )
@@ -256,3 +256,18 @@ def test_never_raises_on_hostile_input() -> None:
         reading = monitor.update(Snapshot(data, float(i)))
         assert isinstance(reading.state, GameState)
         assert reading.message
+
+
+def test_the_not_running_line_names_this_systems_plugin() -> None:
+    # A Linux player was told to put a .dll into bin/win_x64/plugins.
+    import sys
+
+    from roadmaster.telemetry.codec import unsupported_revision_message
+    from roadmaster.telemetry.status import NO_MAP_MESSAGE
+
+    lines = (NO_MAP_MESSAGE, unsupported_revision_message(0), unsupported_revision_message(9))
+    for line in lines:
+        if sys.platform.startswith("linux"):
+            assert "bin/linux_x64/plugins/scs-telemetry.so" in line and ".dll" not in line
+        else:
+            assert "bin/win_x64/plugins/scs-telemetry.dll" in line

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import struct
+import sys
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any, Final
@@ -72,18 +73,26 @@ def check_snapshot(buffer: Buffer) -> int:
     return revision
 
 
+# Where the plugin goes: the native Linux build is a .so in linux_x64, not the .dll.
+PLUGIN_PLACE: Final = (
+    "bin/linux_x64/plugins/scs-telemetry.so"
+    if sys.platform.startswith("linux")
+    else "bin/win_x64/plugins/scs-telemetry.dll"
+)
+
+
 def unsupported_revision_message(revision: int) -> str:
     supported = ", ".join(str(r) for r in SUPPORTED_REVISIONS)
     if revision == 0:
         return (
             f"the map holds no telemetry (revision 0; supported revisions are {supported}): "
-            "the game has exited or the plugin has shut down. Start the game with "
-            "scs-telemetry.dll installed."
+            "the game has exited or the plugin has shut down. Start the game with the "
+            f"scs-telemetry plugin installed ({PLUGIN_PLACE})."
         )
     return (
         f"unsupported telemetry plugin revision {revision}; supported revisions are "
         f"{supported}. Install scs-telemetry 1.12.x (revision 12) in the game's "
-        "bin/win_x64/plugins folder."
+        f"folder as {PLUGIN_PLACE}."
     )
 
 

@@ -13,7 +13,7 @@ import math
 from enum import StrEnum
 from typing import Final, NamedTuple
 
-from roadmaster.telemetry.codec import unsupported_revision_message
+from roadmaster.telemetry.codec import PLUGIN_PLACE, unsupported_revision_message
 from roadmaster.telemetry.decoding import decoder
 from roadmaster.telemetry.frame import SOURCES, Frame, Game, Header, Job, Truck
 from roadmaster.telemetry.layout import MAP_SIZE, SUPPORTED_REVISIONS, revision_of
@@ -45,8 +45,7 @@ class Reading(NamedTuple):
 
 
 NO_MAP_MESSAGE: Final = (
-    "Game not running: start ATS or ETS2 with the scs-telemetry plugin installed "
-    "(bin/win_x64/plugins)."
+    f"Game not running: start ATS or ETS2 with the scs-telemetry plugin installed ({PLUGIN_PLACE})."
 )
 SHUTDOWN_MESSAGE: Final = (
     "Game not running: the game has exited (the telemetry plugin shut down). "
