@@ -9,7 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -260,26 +260,6 @@ def test_a_data_file_from_a_newer_roadmaster_is_refused_clearly(
     assert "update RoadMaster" in capsys.readouterr().err
     assert cli.main(["jobs", "--data-dir", str(data)]) == 2
     assert "update RoadMaster" in capsys.readouterr().err
-
-
-@pytest.fixture
-def tiny_disk(tmp_path: Path) -> Iterator[Path]:
-    """A real 2 MiB filesystem (tmpfs; needs root).  Room for several of capture's
-    batches (up to 500 events, ~0.4 MB of WAL each) before it fills: on 600 KiB the
-    first batch alone could fill it, and then nothing had been recorded to keep."""
-    mount_point = tmp_path / "tiny"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        text=True,
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=True)
 
 
 def test_a_full_disk_stops_headless_with_a_clear_message(tiny_disk: Path) -> None:
