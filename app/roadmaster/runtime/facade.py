@@ -180,6 +180,16 @@ class Runtime:
         store = self._store
         return None if store is None else store.engine
 
+    def job_log(self) -> Any:
+        """The job log's query facade (:class:`roadmaster.runtime.joblog.JobLogService`)
+        over the open log, None until it is open.  Its calls do SQL: pool threads only."""
+        engine = self.engine()
+        if engine is None:
+            return None
+        from roadmaster.runtime.joblog import JobLogService
+
+        return JobLogService(engine)
+
     def outbox_counts(self) -> tuple[int, int]:
         """(waiting, parked) rows of the cloud queue.  Reads the log: not on the GUI
         thread.  (0, 0) while the log is not open."""

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import shiboken6
 from PySide6.QtCore import QObject, Signal
 
 from roadmaster.jobs.events import Event
@@ -49,6 +50,8 @@ class CoreBridge(QObject):
 
     def deliver(self, event: RuntimeEvent) -> None:
         """The runtime's subscriber: called on the runtime's threads."""
+        if not shiboken6.isValid(self):
+            return  # the window is gone; the runtime is still stopping
         if isinstance(event, EventsCommitted):
             self.events_committed.emit(event.events)
         elif isinstance(event, ProgressChanged):

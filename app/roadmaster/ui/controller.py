@@ -258,8 +258,9 @@ class AppController(QObject):
         self._store_open = False
         tasks_done = self.tasks.wait(TASKS_TIMEOUT_MS)
         joined = self.runtime.shutdown(timeout_s)
-        if joined:
-            self._unsubscribe()
+        # Even if a thread did not stop in time: nothing it says later may reach the
+        # bridge, which is deleted with this controller.
+        self._unsubscribe()
         return joined and tasks_done
 
     # --- what is visible ---------------------------------------------------------------

@@ -82,10 +82,8 @@ class JobLogPages:
 
     # --- data --------------------------------------------------------------------------
 
-    def _store_opened(self, engine: Any) -> None:
-        from roadmaster.runtime.joblog import JobLogService
-
-        self.set_service(JobLogService(engine))
+    def _store_opened(self, _opened: object) -> None:
+        self.set_service(self.controller.runtime.job_log())
 
     def set_service(self, service: JobLogService | None) -> None:
         self.service = service

@@ -322,7 +322,9 @@ class JobLogView(QWidget):
         relay = ExportRelay(self)
         dialog = QProgressDialog("Exporting the job log…", "Cancel", 0, 100, self)
         dialog.setWindowTitle("Export")
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        # Not modal: the export runs on the pool, and a modal QProgressDialog's
+        # setValue() spins the event loop from inside our own slots.
+        dialog.setWindowModality(Qt.WindowModality.NonModal)
         dialog.setMinimumDuration(300)
         dialog.canceled.connect(cancel.set)
         self.export_dialog = dialog
