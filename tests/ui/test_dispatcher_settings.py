@@ -14,7 +14,7 @@ from roadmaster import secrets
 from roadmaster.settings import DEFAULT_DISPATCHER_MODEL, Settings
 from roadmaster.ui.settings_dialog import SettingsDialog
 from tests.dispatcher.fake_anthropic import FakeAnthropic
-from tests.ui.test_settings_dialog import MemoryKeyring
+from tests.fakes import MemoryKeyring
 
 ANTHROPIC = "sk-ant-api03-" + "x" * 40
 
