@@ -320,13 +320,9 @@ class JobLogView(QWidget):
         sort, desc = self.model.sort_key, self.model.descending
         cancel = threading.Event()
         relay = ExportRelay(self)
-        dialog = QProgressDialog("Exporting the job log…", "Cancel", 0, 100, self)
-        dialog.setWindowTitle("Export")
-        # Not modal: the export runs on the pool, and a modal QProgressDialog's
-        # setValue() spins the event loop from inside our own slots.
-        dialog.setWindowModality(Qt.WindowModality.NonModal)
-        dialog.setMinimumDuration(300)
-        dialog.canceled.connect(cancel.set)
+        # Progress in a dialog only for a player (show_dialogs): offscreen, closing a
+        # QProgressDialog that had shown itself could block the event loop.
+        dialog = _Progress(self, cancel) if self.show_dialogs else None
         self.export_dialog = dialog
         self.export_relay = relay
 
@@ -362,12 +358,13 @@ class JobLogView(QWidget):
             return None
 
         def progressed(done: int, total: int) -> None:
-            dialog.setMaximum(max(1, total))
-            dialog.setValue(min(done, max(1, total) - 1))
+            if dialog is not None:
+                dialog.setMaximum(max(1, total))
+                dialog.setValue(min(done, max(1, total) - 1))
 
         def finished(result: object) -> None:
-            dialog.reset()
-            dialog.close()
+            if dialog is not None:
+                dialog.done_()
             if result is not None:
                 assert isinstance(result, tuple)
                 fmt_done, n = result
@@ -376,8 +373,8 @@ class JobLogView(QWidget):
             self.export_finished.emit(result)
 
         def failed(message: str) -> None:
-            dialog.reset()
-            dialog.close()
+            if dialog is not None:
+                dialog.done_()
             self.export_failed.emit(message)
             if self.show_dialogs:
                 QMessageBox.warning(self, "Export failed", message)
@@ -390,3 +387,19 @@ class JobLogView(QWidget):
     export_finished = Signal(object)
     export_failed = Signal(str)
     show_dialogs = True
+
+
+class _Progress(QProgressDialog):
+    """The export's progress: not modal (the export runs on the pool, and a modal
+    QProgressDialog's setValue() spins the event loop inside our slots)."""
+
+    def __init__(self, parent: QWidget, cancel: threading.Event) -> None:
+        super().__init__("Exporting the job log…", "Cancel", 0, 100, parent)
+        self.setWindowTitle("Export")
+        self.setWindowModality(Qt.WindowModality.NonModal)
+        self.setMinimumDuration(300)
+        self.canceled.connect(cancel.set)
+
+    def done_(self) -> None:
+        self.reset()  # hides it (autoClose)
+        self.deleteLater()
