@@ -229,3 +229,58 @@ def test_samples_are_stored_as_sent_by_insert_or_copy(serve: Callable[..., Serve
         assert row.recorded_at == datetime(2026, 1, 18, 15, 4, i % 60, tzinfo=UTC)
         assert row.game_time == datetime(2026, 3, 1 + i % 9, 8, tzinfo=UTC)
     assert rows[n].game_time == datetime(2026, 3, 1, 8, tzinfo=UTC)
+
+
+def test_a_single_sample_is_stored_as_a_batch_of_one_stores_it(
+    serve: Callable[..., Served],
+) -> None:
+    """On PostgreSQL a lone sample takes a one-statement path (server/pgone.py): every
+    column must come out as the general path writes it, job and timestamps included."""
+    srv = serve()
+    job = srv.post("/api/jobs/start", job_start(srv.key)).json()["job"]["id"]
+    body = sample(srv.key, job_id=job, speed=12.5, rpm=1234, gear=-1, parking_brake=True,
+                  recorded_at="2026-01-18T15:04:05Z", game_time="2026-03-02T09:30:00Z",
+                  navigation_distance=0.0)  # fmt: skip
+    assert srv.post("/api/telemetry", body).status_code == 200  # the job's owner not yet known
+    assert srv.post("/api/telemetry", body).status_code == 200  # now it is
+    del body["api_key"]
+    r = srv.post("/api/telemetry/batch", {"api_key": srv.key, "samples": [body]})
+    assert r.status_code == 200
+    plain = srv.post("/api/telemetry", sample(srv.key))  # no job, no times: the server's
+    assert plain.status_code == 200
+    assert (
+        int(plain.headers["X-RateLimit-Remaining"]) == int(r.headers["X-RateLimit-Remaining"]) - 1
+    )
+    skip = {"id", "received_at"}
+    columns = [c for c in t.telemetry.c if c.name not in skip]
+    query = sa.select(*columns, t.telemetry.c.received_at).order_by(t.telemetry.c.id)
+    rows = srv.sql(lambda c: c.execute(query).all())
+    assert isinstance(rows, list) and len(rows) == 4
+    first, second, batched, bare = (row._asdict() for row in rows)
+    received = bare.pop("received_at")
+    for row in (first, second, batched):
+        row.pop("received_at")
+    assert first == second == batched
+    assert first["job_id"] == uuid.UUID(job) and first["gear"] == -1
+    assert first["recorded_at"] == datetime(2026, 1, 18, 15, 4, 5, tzinfo=UTC)
+    assert bare["job_id"] is None and bare["game_time"] is None
+    assert bare["recorded_at"] == received  # stamped with the server's clock
+
+
+def test_a_single_sample_for_someone_elses_job_is_refused_and_stores_nothing(
+    serve: Callable[..., Served],
+) -> None:
+    srv = serve()
+    other = add_user(srv.url, "mallory")
+    job = srv.post("/api/jobs/start", job_start(srv.key)).json()["job"]["id"]
+    assert srv.post("/api/telemetry", sample(srv.key, job_id=job)).status_code == 200
+    r = srv.post("/api/telemetry", sample(other, job_id=job))  # the owner is cached now
+    assert (r.status_code, r.json()) == (403, {"error": "Unauthorized"})
+    r = srv.post("/api/telemetry", sample(other, job_id=str(uuid.uuid4())))
+    assert (r.status_code, r.json()) == (404, {"error": "Job not found"})
+    assert (
+        srv.sql(
+            lambda c: c.execute(sa.select(sa.func.count()).select_from(t.telemetry)).scalar_one()
+        )
+        == 1
+    )

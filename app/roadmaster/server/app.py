@@ -22,7 +22,9 @@ writes nothing:
 
 A body is first offered to a native validator (:mod:`roadmaster.server.fastpath`):
 one it accepts is well-formed and valid, so steps 2 and 5 could not refuse it and are
-skipped; any other takes the steps above as they are.
+skipped; any other takes the steps above as they are.  On PostgreSQL, a single
+sample without an idempotency key has step 7 done by one statement in one round
+trip (:mod:`roadmaster.server.pgone`) — the same count, checks and row.
 
 Rate-limit headers go on every answer to an authenticated caller.  Only 2xx
 answers are stored for idempotency: errors are recomputed, and come out the same.
@@ -56,6 +58,7 @@ from roadmaster.server.fastpath import FastValidator
 from roadmaster.server.httplimits import HttpLimits
 from roadmaster.server.keys import KeyCache, key_hash, well_formed
 from roadmaster.server.limits import JOBS, TELEMETRY, Clock, Decision, Limits, RateLimiter
+from roadmaster.server.pgone import OneSample
 from roadmaster.server.retention import Pruner, Retention
 from roadmaster.server.store import Answer, JobError
 from roadmaster.sync.contract import (
@@ -149,6 +152,8 @@ class _Server:
         self.limiter = RateLimiter(limits, clock)
         self.keys = KeyCache()
         self._data_version: int | None = None
+        # PostgreSQL: a single sample in one statement (see pgone's docstring).
+        self.one_sample = None if self.db.sqlite else OneSample(store.SAMPLE_FIELDS)
         # Jobs never change owner, so an owner once seen can be remembered.
         self._job_owner: dict[uuid.UUID, uuid.UUID] = {}
 
@@ -316,6 +321,10 @@ class _Server:
                 except ValidationError as exc:
                     raise _RefusedError(_invalid(_details(exc)), headers) from None
             now = datetime.now(UTC)
+            if isinstance(body, Telemetry) and idem is None:
+                one = await self.write_one(user_id, unconfirmed, body, now)
+                if one is not None:
+                    return one
             spend = cost(body)
             decisions: list[Decision] = []
 
@@ -371,6 +380,41 @@ class _Server:
                 # here: the limiter is a database round trip).
                 headers = (await self.peek(user_id, bucket)).headers()
             return _json(refused.answer.status, refused.answer.body, headers | refused.headers)
+
+    async def write_one(
+        self, user_id: uuid.UUID, unconfirmed: int | None, body: Telemetry, now: datetime
+    ) -> Response | None:
+        """A single sample in one round trip (PostgreSQL), or None when it must take the
+        general path: SQLite, a job whose owner this process does not know to be the
+        caller (the general path reads it and words a 404/403), or a key epoch that
+        moved since the key was cached (then nothing was written)."""
+        one = self.one_sample
+        if one is None:
+            return None
+        job = None
+        if body.job_id is not None:
+            job = uuid.UUID(body.job_id)
+            if self.owner_known(job) != user_id:
+                return None
+        plan = self.limiter.plan(TELEMETRY, 1)
+        outcome = await self.db.run_statement(
+            lambda conn: one.run(
+                conn,
+                user_id=user_id,
+                plan=plan,
+                epoch=unconfirmed,
+                sample=body,
+                job_id=job,
+                now=now,
+            )
+        )
+        if unconfirmed is not None and outcome.epoch != unconfirmed:
+            return None
+        if outcome.counted is None:
+            refused = await self.db.run(lambda conn: self.limiter.refused(conn, user_id, plan))
+            return _rate_limited(refused)
+        used, prev_used = outcome.counted
+        return _json(200, {"success": True}, self.limiter.counted(plan, used, prev_used).headers())
 
     # -- the writes ----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
+import anyio
 import anyio.to_thread
 import sqlalchemy as sa
 from alembic import command
@@ -44,6 +45,10 @@ T = TypeVar("T")
 
 BUSY_TIMEOUT_MS: Final = 5000
 PING_AFTER_IDLE_S: Final = 5.0
+POOL_SIZE: Final = 8
+"""PostgreSQL connections a server process keeps, and at most as many requests'
+database work at once: more threads than connections would make the pool open
+overflow connections and close them again (a new PostgreSQL backend each time)."""
 VERSION_TABLE: Final = "server_alembic_version"
 
 
@@ -55,7 +60,7 @@ def is_sqlite(url: str) -> bool:
     return sa.engine.make_url(url).get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 8) -> Engine:
+def make_engine(url: str, *, pool_size: int = POOL_SIZE) -> Engine:
     """An engine for ``url`` with the server's settings (see the module docstring)."""
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -115,6 +120,9 @@ def _ping_when_idle(engine: Engine) -> None:
                 cur.execute("SELECT 1")
             finally:
                 cur.close()
+            # The ping began a transaction: end it, or the connection could not be
+            # put in autocommit (Database.run_statement) — nor start a clean one.
+            dbapi_conn.rollback()
         except Exception as exc:  # any driver error: this connection is no good
             raise sa.exc.DisconnectionError(str(exc)) from exc
 
@@ -187,6 +195,12 @@ class Database:
         upgrade(self.engine)
         self._lock = threading.Lock()
         self._conn: Connection | None = self.engine.connect() if self.sqlite else None
+        self._threads: anyio.CapacityLimiter | None = None  # made in the event loop
+
+    def _in_thread(self) -> anyio.CapacityLimiter:
+        if self._threads is None:
+            self._threads = anyio.CapacityLimiter(POOL_SIZE)
+        return self._threads
 
     def run_sync(self, fn: Callable[[Connection], T]) -> T:
         if self._conn is not None:
@@ -205,7 +219,17 @@ class Database:
     async def run(self, fn: Callable[[Connection], T]) -> T:
         if self._conn is not None:
             return self.run_sync(fn)
-        return await anyio.to_thread.run_sync(self.run_sync, fn)
+        return await anyio.to_thread.run_sync(self.run_sync, fn, limiter=self._in_thread())
+
+    def _single_statement(self, fn: Callable[[Connection], T]) -> T:
+        with self.engine.connect() as conn:
+            return fn(conn.execution_options(isolation_level="AUTOCOMMIT"))
+
+    async def run_statement(self, fn: Callable[[Connection], T]) -> T:
+        """PostgreSQL only: ``fn(conn)`` on a connection in autocommit, for one
+        statement that is its own transaction (no ``BEGIN``/``COMMIT`` trips)."""
+        assert self._conn is None, "SQLite runs every request on its one connection"
+        return await anyio.to_thread.run_sync(self._single_statement, fn, limiter=self._in_thread())
 
     def data_version(self) -> int | None:
         """SQLite's ``PRAGMA data_version``: changes when *another* connection (another

@@ -87,6 +87,30 @@ class Decision:
         return out
 
 
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """A request about to be counted: its bucket and cost, the limit, and the window."""
+
+    bucket: str
+    cost: int
+    limit: int
+    now: float
+    slot: int
+    weight: float  # of the previous window's count
+
+    def params(self, user: uuid.UUID) -> dict[str, object]:
+        """The parameters of the counting upsert."""
+        return {
+            "u": user,
+            "b": self.bucket,
+            "slot": self.slot,
+            "prev_slot": self.slot - 1,
+            "cost": self.cost,
+            "weight": self.weight,
+            "limit": self.limit,
+        }
+
+
 _U = sa.bindparam("u", type_=sa.Uuid())
 
 # Insert or increment the current window's row, only if the weighted total fits;
@@ -130,27 +154,34 @@ class RateLimiter:
         weight = 1.0 - (now - slot * window) / window
         return slot, min(1.0, max(0.0, weight))
 
+    def plan(self, bucket: str, cost: int) -> Plan:
+        """Where a request of ``cost`` lands now: for :meth:`hit`, or for a statement
+        that embeds the same upsert (:mod:`roadmaster.server.pgone`)."""
+        now = self.clock()
+        slot, weight = self._where(now)
+        return Plan(bucket, cost, self.limits.limit(bucket), now, slot, weight)
+
     def hit(self, conn: Connection, user: uuid.UUID, bucket: str, cost: int = 1) -> Decision:
         """Count ``cost`` requests if they fit; a refused request counts nothing."""
         if cost <= 0:
             return self.peek(conn, user, bucket)
-        limit = self.limits.limit(bucket)
-        now = self.clock()
-        slot, weight = self._where(now)
-        params = {
-            "u": user,
-            "b": bucket,
-            "slot": slot,
-            "prev_slot": slot - 1,
-            "cost": cost,
-            "weight": weight,
-            "limit": limit,
-        }
-        row = conn.execute(_HIT, params).first()
+        plan = self.plan(bucket, cost)
+        row = conn.execute(_HIT, plan.params(user)).first()
         if row is None:
-            current, previous = self._state(conn, user, bucket, slot)
-            return self._decision(False, limit, now, slot, weight, current, previous, cost)
-        return self._decision(True, limit, now, slot, weight, row.used, row.prev_used, cost)
+            return self.refused(conn, user, plan)
+        return self.counted(plan, row.used, row.prev_used)
+
+    def counted(self, plan: Plan, used: int, prev_used: int) -> Decision:
+        """The decision for ``plan`` once the upsert counted it, given the counts it
+        returned."""
+        p = plan
+        return self._decision(True, p.limit, p.now, p.slot, p.weight, used, prev_used, p.cost)
+
+    def refused(self, conn: Connection, user: uuid.UUID, plan: Plan) -> Decision:
+        """The decision for ``plan`` when the upsert refused it (reads the counts)."""
+        p = plan
+        current, previous = self._state(conn, user, p.bucket, p.slot)
+        return self._decision(False, p.limit, p.now, p.slot, p.weight, current, previous, p.cost)
 
     def peek(self, conn: Connection, user: uuid.UUID, bucket: str) -> Decision:
         """The current state, counting nothing (for replayed and refused answers)."""

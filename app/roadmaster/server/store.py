@@ -139,13 +139,13 @@ def check_jobs(
 
 # Column order of the SQLite insert: the four the server computes, game_time (which
 # needs converting), then the sample's other fields as they are.
-_SAMPLE_FIELDS = tuple(
+SAMPLE_FIELDS = tuple(
     name
     for name in TelemetryFields.model_fields
     if name not in _SAMPLE_EXCLUDE and name != "game_time"
 )
-_SAMPLE_VALUES = operator.itemgetter(*_SAMPLE_FIELDS)
-_SQLITE_COLUMNS = ("user_id", "job_id", "recorded_at", "received_at", "game_time", *_SAMPLE_FIELDS)
+_SAMPLE_VALUES = operator.itemgetter(*SAMPLE_FIELDS)
+_SQLITE_COLUMNS = ("user_id", "job_id", "recorded_at", "received_at", "game_time", *SAMPLE_FIELDS)
 _SQLITE_ROW = f"({', '.join('?' * len(_SQLITE_COLUMNS))})"
 _SQLITE_INSERT = f"INSERT INTO telemetry ({', '.join(_SQLITE_COLUMNS)}) VALUES "
 # Rows a multi-row INSERT carries: one statement step per 100 rows instead of one
@@ -221,7 +221,7 @@ def insert_samples(
         _sqlite_insert(raw, rows_sqlite)
         return
     if conn.dialect.name == "postgresql":
-        pgwrite.insert_samples(conn, user_id, samples, now, _SAMPLE_FIELDS)
+        pgwrite.insert_samples(conn, user_id, samples, now, SAMPLE_FIELDS)
         return
     rows = []
     for sample in samples:
