@@ -17,6 +17,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from roadmaster.server.db import POOL_SIZE
 from roadmaster.server.users import add_user
 from tests.pg import PgCluster, free_port
 from tests.server.conftest import job_start, sample
@@ -90,10 +91,12 @@ def workers(pg_cluster: PgCluster, tmp_path: Path) -> Iterator[Callable[..., Wor
         assert "Traceback" not in err, err
 
 
-def _parallel(send: Callable[[httpx.Client], httpx.Response], base_url: str) -> list[int]:
-    """CLIENTS clients, each on its own connection (so both workers take some),
+def _parallel(
+    send: Callable[[httpx.Client], httpx.Response], base_url: str, clients: int = CLIENTS
+) -> list[int]:
+    """``clients`` clients, each on its own connection (so both workers take some),
     released together; their status codes."""
-    barrier = threading.Barrier(CLIENTS)
+    barrier = threading.Barrier(clients)
     codes: list[int] = []
     lock = threading.Lock()
 
@@ -105,12 +108,12 @@ def _parallel(send: Callable[[httpx.Client], httpx.Response], base_url: str) -> 
                 with lock:
                     codes.append(code)
 
-    threads = [threading.Thread(target=run) for _ in range(CLIENTS)]
+    threads = [threading.Thread(target=run) for _ in range(clients)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert len(codes) == CLIENTS * 4
+    assert len(codes) == clients * 4
     return codes
 
 
@@ -182,3 +185,32 @@ def test_a_port_in_use_is_one_line(pg_cluster: PgCluster, tmp_path: Path) -> Non
         f"roadmaster: Can't listen on 127.0.0.1:{port} (Address already in use); "
         "choose another --port or --host.\n"
     )
+
+
+def test_many_parallel_clients_do_not_make_the_workers_open_connection_after_connection(
+    workers: Callable[..., Workers],
+) -> None:
+    """More requests at once than a worker has pooled connections: they queue for a
+    connection instead of opening overflow ones that are closed again (a PostgreSQL
+    backend started and torn down per request, which costs the database server more
+    than the request)."""
+    srv = workers()
+    sessions = "SELECT sessions FROM pg_stat_database WHERE datname = current_database()"
+    codes: list[int] = []
+
+    def send(client: httpx.Client) -> httpx.Response:
+        return client.post("/api/telemetry", json=sample(srv.key))
+
+    engine = sa.create_engine(srv.url)
+    try:
+        with engine.connect() as conn:
+            before = int(conn.exec_driver_sql(sessions).scalar_one())
+        for _ in range(3):
+            codes += _parallel(send, srv.base_url, clients=6 * POOL_SIZE)
+        with engine.connect() as conn:
+            opened = int(conn.exec_driver_sql(sessions).scalar_one()) - before
+    finally:
+        engine.dispose()
+    assert set(codes) == {200}
+    # Each of 2 workers keeps at most POOL_SIZE; the statistic may count our own probe.
+    assert opened <= 2 * POOL_SIZE + 1, f"{opened} connections opened for {len(codes)} requests"
