@@ -14,6 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from roadmaster.examples import telemetry_body
 from roadmaster.server.app import create_app
 from roadmaster.server.limits import Limits
 from roadmaster.server.runner import serve_in_thread
@@ -82,29 +83,7 @@ def srv(start_server: Callable[..., Running]) -> Running:
 
 
 def sample(key: str, **changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "api_key": key,
-        "speed": 55.5,
-        "rpm": 1400,
-        "gear": 8,
-        "fuel_current": 80.25,
-        "fuel_capacity": 150.0,
-        "engine_damage": 0.01,
-        "transmission_damage": 0.02,
-        "chassis_damage": 0.0,
-        "wheels_damage": 0.03,
-        "cabin_damage": 0.0,
-        "cargo_damage": 0.0,
-        "position_x": -1234.5,
-        "position_y": 40.0,
-        "position_z": 98765.25,
-        "parking_brake": False,
-        "cruise_control_enabled": True,
-        "cruise_control_speed": 55.0,
-        "retarder_level": 1,
-    }
-    body.update(changes)
-    return body
+    return telemetry_body(key, **changes)
 
 
 def job_start(key: str, **changes: object) -> dict[str, object]:
