@@ -45,6 +45,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from harness import cpu_seconds
 from roadmaster.examples import telemetry_body
 
 DURATION_S = 8
@@ -72,15 +73,6 @@ def _sample(key: str | None) -> dict[str, object]:
 # --- CPU accounting (Linux /proc) ------------------------------------------------------
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid``, 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _tree(pid: int) -> list[int]:
     """``pid`` and its descendants."""
     out = [pid]
@@ -91,7 +83,7 @@ def _tree(pid: int) -> list[int]:
 
 
 def _tree_cpu(pids: list[int]) -> float:
-    return sum(_cpu_seconds(p) for root in pids for p in _tree(root))
+    return sum(cpu_seconds(p) or 0.0 for root in pids for p in _tree(root))
 
 
 # --- load generators -------------------------------------------------------------------
