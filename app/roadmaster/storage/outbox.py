@@ -38,6 +38,7 @@ from roadmaster.jobs.events import (
     Sample,
 )
 from roadmaster.storage.fastinsert import FastInsert
+from roadmaster.storage.rows import sample_measures
 from roadmaster.storage.tables import jobs, outbox
 
 OutboxKind = Literal["job_start", "job_complete", "job_cancel", "telemetry"]
@@ -85,11 +86,6 @@ def game_unit_payload(event: Event) -> dict[str, Any] | None:
             "t_s": event.t_s,
             "game_time_min": event.game_time_min,
             "job_key": event.job_key,
-            "speed_mps": event.speed_mps,
-            "engine_rpm": event.engine_rpm,
-            "gear_dashboard": event.gear_dashboard,
-            "fuel_l": event.fuel_l,
-            "fuel_capacity_l": event.fuel_capacity_l,
             "wear": {
                 "engine": w.engine,
                 "transmission": w.transmission,
@@ -98,21 +94,7 @@ def game_unit_payload(event: Event) -> dict[str, Any] | None:
                 "wheels": w.wheels,
                 "trailer": w.trailer,
             },
-            "cargo_damage": event.cargo_damage,
-            "x_m": event.x_m,
-            "y_m": event.y_m,
-            "z_m": event.z_m,
-            "heading": event.heading,
-            "cruise_control": event.cruise_control,
-            "cruise_control_speed_mps": event.cruise_control_speed_mps,
-            "park_brake": event.park_brake,
-            "motor_brake": event.motor_brake,
-            "retarder_level": event.retarder_level,
-            "air_pressure_psi": event.air_pressure_psi,
-            "brake_temperature_c": event.brake_temperature_c,
-            "route_distance_m": event.route_distance_m,
-            "route_time_s": event.route_time_s,
-            "speed_limit_mps": event.speed_limit_mps,
+            **sample_measures(event),
         }
     plain = _plain(event)
     assert isinstance(plain, dict)
