@@ -279,6 +279,23 @@ def _ids(ids: Sequence[int]) -> list[int]:
     return list(ids)
 
 
+def _attempted(
+    ids: Sequence[int], *, state: str, next_attempt_at: datetime | None, error: str | None
+) -> sa.Update:
+    """One more attempt counted on rows ``ids``: their new state, when to try them
+    next, and the error (or note) kept in ``last_error``."""
+    return (
+        outbox.update()
+        .where(outbox.c.id.in_(_ids(ids)))
+        .values(
+            state=state,
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+        )
+    )
+
+
 def mark_done(
     conn: Connection,
     ids: Sequence[int],
@@ -298,16 +315,7 @@ def mark_done(
                 jobs.update().where(jobs.c.id == server_job[0]).values(server_id=server_job[1])
             )
         if ids:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_(_ids(ids)))
-                .values(
-                    state="done",
-                    attempts=outbox.c.attempts + 1,
-                    next_attempt_at=None,
-                    last_error=note,
-                )
-            )
+            conn.execute(_attempted(ids, state="done", next_attempt_at=None, error=note))
 
 
 def mark_retry(
@@ -325,16 +333,8 @@ def mark_retry(
     if not ids:
         return
     with conn.begin():
-        conn.execute(
-            outbox.update()
-            .where(outbox.c.id.in_(_ids(ids)))
-            .values(
-                state="in_flight" if keep_claimed else "ready",
-                attempts=outbox.c.attempts + 1,
-                next_attempt_at=next_attempt_at,
-                last_error=error,
-            )
-        )
+        state = "in_flight" if keep_claimed else "ready"
+        conn.execute(_attempted(ids, state=state, next_attempt_at=next_attempt_at, error=error))
 
 
 def claimed_rows(conn: Connection) -> list[OutboxRow]:
@@ -384,16 +384,7 @@ def mark_dead(conn: Connection, ids: Sequence[int], *, reason: str) -> None:
     if not ids:
         return
     with conn.begin():
-        conn.execute(
-            outbox.update()
-            .where(outbox.c.id.in_(_ids(ids)))
-            .values(
-                state="dead",
-                attempts=outbox.c.attempts + 1,
-                next_attempt_at=None,
-                last_error=reason,
-            )
-        )
+        conn.execute(_attempted(ids, state="dead", next_attempt_at=None, error=reason))
 
 
 def retry_dead(conn: Connection) -> int:
