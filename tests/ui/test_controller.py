@@ -29,10 +29,13 @@ def _options(tmp_path: Path, maps: list[bytes], **kw) -> AppOptions:
     )
 
 
+def _endless_options(tmp_path: Path, **kw) -> AppOptions:
+    """A live-like game that drives until stopped (EndlessSource), paced at speed 20."""
+    return AppOptions(source_factory=EndlessSource, data_dir=tmp_path / "data", speed=20.0, **kw)
+
+
 def test_capture_starts_records_and_shuts_down_in_order(qtbot, tmp_path):
-    controller = AppController(
-        AppOptions(source_factory=EndlessSource, data_dir=tmp_path / "data", speed=20.0)
-    )
+    controller = AppController(_endless_options(tmp_path))
     statuses = []
     controller.status_changed.connect(statuses.append)
     with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
@@ -192,13 +195,7 @@ def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, cloud
     server = cloud_without_keyring
     base_url, key = server.base_url, server.key
     controller = AppController(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            sample_interval_s=0.5,
-            settings=Settings(),
-        )
+        _endless_options(tmp_path, sample_interval_s=0.5, settings=Settings())
     )
     statuses = []
     controller.status_changed.connect(statuses.append)
@@ -220,14 +217,7 @@ def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtb
     announces what changed (the overlay and tray follow the same settings)."""
     from roadmaster.settings import DisplaySettings, EconomyPreferences, Settings
 
-    controller = AppController(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            settings=Settings(),
-        )
-    )
+    controller = AppController(_endless_options(tmp_path, settings=Settings()))
     controller.set_view_active("dashboard", True)
     models = []
     controller.dashboard_changed.connect(models.append)
@@ -266,13 +256,7 @@ def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(
     server = cloud_without_keyring
     base_url, key = server.base_url, server.key
     app = RoadMasterApp(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            sample_interval_s=0.5,
-            settings=Settings(),
-        ),
+        _endless_options(tmp_path, sample_interval_s=0.5, settings=Settings()),
         QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
         check_installs=False,
     )
