@@ -158,20 +158,17 @@ def test_the_demo_drives_a_delivery(qtbot, tmp_path):
 
 
 @pytest.fixture
-def cloud_without_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Server]:
+def cloud_without_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_keyring: None
+) -> Iterator[Server]:
     """A machine with no secure keyring and no key in the environment, and the
     reference server over HTTP with one user ("alice", whose key is ``server.key``)."""
-    import keyring
-    from keyring.backends import fail
-
     from roadmaster.server.app import create_app
     from roadmaster.server.runner import serve_in_thread
     from roadmaster.server.users import add_user
     from tests.sync.conftest import Server
 
     monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
     db_url = f"sqlite:///{tmp_path / 'server.db'}"
     key = add_user(db_url, "alice")
     base_url, stop = serve_in_thread(create_app(db_url))
@@ -181,7 +178,6 @@ def cloud_without_keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> It
     finally:
         server.close()
         stop()
-        keyring.set_keyring(previous)
 
 
 def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, cloud_without_keyring):
