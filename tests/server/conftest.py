@@ -28,6 +28,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server_db_url(request, tmp_path)
 
 
+def count_rows(db_url: str, table: str) -> int:
+    """How many rows the server's ``table`` holds now (a connection of its own)."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+    finally:
+        engine.dispose()
+
+
 @dataclass
 class Running:
     url: str  # the database
@@ -43,12 +53,7 @@ class Running:
         return self.client.post(path, **kw)  # type: ignore[arg-type]
 
     def count(self, table: str) -> int:
-        engine = sa.create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
-        finally:
-            engine.dispose()
+        return count_rows(self.url, table)
 
     def written(self) -> dict[str, int]:
         """Rows a request may write: all must stay 0 after a refused request."""
