@@ -29,7 +29,6 @@ means on a desktop).  The machine is shared: the figures are indicative.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -37,11 +36,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from harness import CLK_TCK, cpu_ticks, rss_mb, xvfb
+
 TARGETS = {"window": 2.0, "demo": 8.0, "overlay": 1.5, "fast": 2.0}
 LABELS = {
     "window": "window on a simulator feed (no sync)",
@@ -49,53 +48,6 @@ LABELS = {
     "overlay": "overlay only (window minimised)",
     "fast": "window on a simulator feed at 20×",
 }
-
-
-def cpu_ticks(pid: int) -> int:
-    """utime + stime of the whole process (all threads), in clock ticks."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def rss_mb(pid: int) -> float:
-    with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
-
-
-@contextlib.contextmanager
-def xvfb(size: str) -> Iterator[str]:
-    """A private X server (and a window manager when one is installed)."""
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("bench_gui: Xvfb is not installed: apt-get install xvfb xauth")
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-        pass_fds=(write,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as fh:
-        display = ":" + fh.readline().strip()
-    wm = None
-    if shutil.which("openbox"):
-        wm = subprocess.Popen(
-            ["openbox"],
-            env={**os.environ, "DISPLAY": display},
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    try:
-        yield display
-    finally:
-        for proc in (wm, server):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(10)
 
 
 @dataclass

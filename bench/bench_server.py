@@ -45,6 +45,9 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from harness import cpu_seconds
+from roadmaster.examples import telemetry_body
+
 DURATION_S = 8
 CONNECTIONS = 16
 BATCH_CONNECTIONS = 4
@@ -54,48 +57,20 @@ HIGH_LIMIT = "1000000000"
 
 
 def _sample(key: str | None) -> dict[str, object]:
-    body: dict[str, object] = {
-        "speed": 55.5,
-        "rpm": 1400,
-        "gear": 8,
-        "fuel_current": 80.25,
-        "fuel_capacity": 150.0,
-        "engine_damage": 0.01,
-        "transmission_damage": 0.02,
-        "chassis_damage": 0.0,
-        "wheels_damage": 0.03,
-        "cabin_damage": 0.0,
-        "cargo_damage": 0.0,
-        "position_x": -1234.5,
-        "position_y": 40.0,
-        "position_z": 98765.25,
-        "cruise_control_enabled": True,
-        "cruise_control_speed": 55.0,
-        "parking_brake": False,
-        "motor_brake": False,
-        "retarder_level": 0,
-        "air_pressure": 120.0,
-        "brake_temperature": 80.0,
-        "navigation_distance": 120.5,
-        "navigation_time": 130.0,
-        "speed_limit": 65.0,
-        "recorded_at": "2026-01-18T15:04:05Z",
-    }
-    if key is not None:
-        body["api_key"] = key
-    return body
+    return telemetry_body(
+        key,
+        motor_brake=False,
+        retarder_level=0,
+        air_pressure=120.0,
+        brake_temperature=80.0,
+        navigation_distance=120.5,
+        navigation_time=130.0,
+        speed_limit=65.0,
+        recorded_at="2026-01-18T15:04:05Z",
+    )
 
 
 # --- CPU accounting (Linux /proc) ------------------------------------------------------
-
-
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of process ``pid``, 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tree(pid: int) -> list[int]:
@@ -108,7 +83,7 @@ def _tree(pid: int) -> list[int]:
 
 
 def _tree_cpu(pids: list[int]) -> float:
-    return sum(_cpu_seconds(p) for root in pids for p in _tree(root))
+    return sum(cpu_seconds(p) or 0.0 for root in pids for p in _tree(root))
 
 
 # --- load generators -------------------------------------------------------------------

@@ -34,50 +34,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from harness import cpu_seconds, rss_mb, start_xvfb
+
 START_S = 15.0  # "start": the window painted, capture running
 WARMUP_S = 60.0  # RSS growth is judged from here (caches, the map, pyqtgraph loaded)
 STOP_TIMEOUT_S = 30.0
-CLK_TCK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_s(pid: int) -> float | None:
-    """utime + stime of a process, in seconds (None once it is gone)."""
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK
-
-
-def rss_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        return None
-    return None
-
-
-def start_xvfb(size: str) -> tuple[subprocess.Popen[bytes], str]:
-    if shutil.which("Xvfb") is None:
-        raise SystemExit("bench_soak: Xvfb is missing: apt-get install xvfb xauth")
-    read_fd, write_fd = os.pipe()
-    proc = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{size}x24", "-nolisten", "tcp"],
-        pass_fds=(write_fd,),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    os.close(write_fd)
-    with os.fdopen(read_fd) as fh:
-        number = fh.readline().strip()
-    if not number:
-        proc.kill()
-        raise SystemExit("bench_soak: Xvfb did not start")
-    return proc, f":{number}"
 
 
 def write_settings(home: Path, map_path: Path | None) -> None:
@@ -197,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     rss: list[tuple[float, float]] = []  # (minute, MB), sampled every minute
     cpu_per_min: list[float] = []
-    last_cpu = cpu_s(gui.pid) or 0.0
+    last_cpu = cpu_seconds(gui.pid) or 0.0
     last_min = started
     start_rss: float | None = None
     warm_rss: float | None = None
@@ -209,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
             if warm_rss is None and now - started >= WARMUP_S:
                 warm_rss = rss_mb(gui.pid)
             if now - last_min >= 60.0:
-                c, m = cpu_s(gui.pid), rss_mb(gui.pid)
+                c, m = cpu_seconds(gui.pid), rss_mb(gui.pid)
                 if c is not None and m is not None:
                     pct = 100.0 * (c - last_cpu) / (now - last_min)
                     cpu_per_min.append(pct)

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from roadmaster.jobs.events import JobInfo, JobStarted, JobStatus, Sample, Wear
+from roadmaster.examples import make_sample, make_started
+from roadmaster.jobs.events import JobStatus
 from roadmaster.storage import Store
 from roadmaster.storage.queries import Cursor, JobQuery, aggregate, job_page
 from roadmaster.telemetry.frame import Game
@@ -69,35 +70,6 @@ def fake_jobs(n: int, seed: int = 1) -> Iterator[dict[str, Any]]:
         }
 
 
-def sample(t: float, job_key: str | None) -> Sample:
-    return Sample(
-        t_s=t,
-        game_time_min=int(t),
-        job_key=job_key,
-        speed_mps=22.0,
-        engine_rpm=1400.0,
-        gear_dashboard=10,
-        fuel_l=400.0,
-        fuel_capacity_l=800.0,
-        wear=Wear(0.01, 0.02, 0.0, 0.01, 0.03, 0.02),
-        cargo_damage=0.0,
-        x_m=1000.0 + t,
-        y_m=50.0,
-        z_m=-2000.0,
-        heading=0.25,
-        cruise_control=True,
-        cruise_control_speed_mps=22.2,
-        park_brake=False,
-        motor_brake=False,
-        retarder_level=0,
-        air_pressure_psi=120.0,
-        brake_temperature_c=60.0,
-        route_distance_m=150_000.0,
-        route_time_s=7000.0,
-        speed_limit_mps=24.6,
-    )
-
-
 def _timed_ms(fn: Callable[[], object], repeat: int = 5) -> float:
     runs = []
     for _ in range(repeat):
@@ -108,32 +80,10 @@ def _timed_ms(fn: Callable[[], object], repeat: int = 5) -> float:
 
 
 def bench_samples(store: Store, n: int = 3000) -> None:
-    info = JobInfo(
-        game=Game.ATS,
-        cargo_id="c",
-        cargo="Cargo",
-        cargo_mass_kg=1.0,
-        source_city_id="a",
-        source_city="A",
-        source_company_id="x",
-        source_company="X",
-        destination_city_id="b",
-        destination_city="B",
-        destination_company_id="y",
-        destination_company="Y",
-        income=1000,
-        planned_distance_km=100,
-        deadline_game_min=99_999,
-        job_market="freight_market",
-        special_job=False,
-        started_game_min=0,
-    )
-    store.apply(
-        [JobStarted(t_s=0.0, game_time_min=0, job_key="bench-open", info=info, resumed=False)]
-    )
+    store.apply([make_started("bench-open", t_s=0.0, game_time_min=0)])
     costs = []
     for i in range(n):
-        event = sample(float(i), "bench-open")
+        event = make_sample(float(i), "bench-open")
         t0 = time.perf_counter()
         store.apply([event])
         costs.append((time.perf_counter() - t0) * 1e6)

@@ -17,7 +17,8 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from roadmaster.jobs.events import JobDelivered, JobStarted, Sample, Wear
+from roadmaster.examples import make_delivered, make_sample, make_started
+from roadmaster.jobs.events import Event
 from roadmaster.server.app import create_app
 from roadmaster.server.limits import Limits
 from roadmaster.server.runner import serve_in_thread
@@ -28,7 +29,6 @@ from roadmaster.storage.engine import make_engine
 from roadmaster.sync.client import CloudClient
 from roadmaster.sync.config import ApiKey
 from roadmaster.sync.worker import RealClock, SyncWorker
-from roadmaster.telemetry.frame import Game
 
 
 class _Clock:
@@ -39,91 +39,18 @@ class _Clock:
         return self.now
 
 
-def _sample(t: float, job: str | None) -> Sample:
-    return Sample(
-        t_s=t,
-        game_time_min=int(t // 60),
-        job_key=job,
-        speed_mps=22.0,
-        engine_rpm=1300.0,
-        gear_dashboard=10,
-        fuel_l=400.0,
-        fuel_capacity_l=800.0,
-        wear=Wear(engine=0.01),
-        cargo_damage=0.0,
-        x_m=t,
-        y_m=0.0,
-        z_m=0.0,
-        heading=0.25,
-        cruise_control=True,
-        cruise_control_speed_mps=22.0,
-        park_brake=False,
-        motor_brake=False,
-        retarder_level=0,
-        air_pressure_psi=120.0,
-        brake_temperature_c=60.0,
-        route_distance_m=5000.0,
-        route_time_s=300.0,
-        speed_limit_mps=25.0,
-    )
-
-
-def _info(n: int):  # type: ignore[no-untyped-def]
-    from roadmaster.jobs.events import JobInfo
-
-    return JobInfo(
-        game=Game.ATS,
-        cargo_id=f"c{n}",
-        cargo=f"Cargo {n}",
-        cargo_mass_kg=15000.0,
-        source_city_id="sac",
-        source_city="Sacramento",
-        source_company_id="w",
-        source_company="Wallbert",
-        destination_city_id="ren",
-        destination_city="Reno",
-        destination_company_id="t",
-        destination_company="Tidbit",
-        income=5000 + n,
-        planned_distance_km=300,
-        deadline_game_min=9000,
-        job_market="freight_market",
-        special_job=False,
-        started_game_min=100,
-    )
-
-
 def _backlog(store: Store, clock: _Clock, samples: int, jobs: int) -> None:
     from roadmaster.jobs.economics import EconomySettings  # noqa: F401  (warm import)
-    from roadmaster.jobs.events import JobStats
 
     per_job = samples // jobs
     t = 0
     for j in range(jobs):
         key = f"job{j}"
-        info = _info(j)
-        events: list = [JobStarted(t_s=t, game_time_min=0, job_key=key, info=info, resumed=False)]
+        events: list[Event] = [make_started(key, j + 1, t_s=t)]
         for _ in range(per_job):
-            events.append(_sample(float(t), key))
+            events.append(make_sample(float(t), key))
             t += 1
-        events.append(
-            JobDelivered(
-                t_s=t,
-                game_time_min=500,
-                job_key=key,
-                info=info,
-                stats=JobStats(distance_km=300),
-                revenue=5000,
-                xp=10,
-                cargo_damage=0.0,
-                distance_km=300.0,
-                delivery_time_min=400,
-                finished_game_min=500,
-                autopark_used=False,
-                autoload_used=False,
-                late=False,
-            )
-        )
+        events.append(make_delivered(key, j + 1, t_s=t))
         store.apply(events)
         clock.now += timedelta(seconds=per_job)
 
@@ -144,12 +71,12 @@ def bench_enqueue(root: Path) -> float:
     the committing connection."""
     with Store.open(root / "enqueue") as store:
         for i in range(200):  # warm up
-            store.apply([_sample(float(i), None)])
+            store.apply([make_sample(float(i), None)])
         n = 3000
         times = []
         for i in range(n):
             start = time.perf_counter()
-            store.apply([_sample(float(i), None)])
+            store.apply([make_sample(float(i), None)])
             times.append(time.perf_counter() - start)
     times.sort()
     median_ms = statistics.median(times) * 1000
@@ -200,7 +127,7 @@ def bench_paced(root: Path) -> int:
     try:
         with Store.open(root / "paced") as store:
             for i in range(n):
-                store.apply([_sample(float(i), None)])
+                store.apply([make_sample(float(i), None)])
             worker = _worker(store, url, key)
             # The plain contract: as against the hosted service (no batch, one per sample).
             worker.batch_size = 1

@@ -8,6 +8,7 @@ from typing import Any
 from roadmaster.jobs.events import Event
 from roadmaster.jobs.tracker import Tracker
 from roadmaster.telemetry.codec import MapWriter
+from roadmaster.telemetry.sim.simwriter import JOB_VALUES_ZERO
 from roadmaster.telemetry.source import Snapshot
 from roadmaster.telemetry.status import Monitor, Reading
 
@@ -29,23 +30,7 @@ JOB = {
     "config_s.jobMarket": "freight_market",
 }
 
-CLEARED = {
-    "config_ull.jobIncome": 0,
-    "config_ui.time_abs_delivery": 0,
-    "config_f.cargoMass": 0.0,
-    "config_ui.unitCount": 0,
-    "config_f.unitMass": 0.0,
-    "job_f.cargoDamage": 0.0,
-    "config_b.isCargoLoaded": False,
-    "config_ui.plannedDistanceKm": 0,
-    **{
-        f"config_s.{k}": ""
-        for k in (
-            "cityDst cityDstId citySrc citySrcId compDst compDstId compSrc compSrcId "
-            "cargoId cargo jobMarket"
-        ).split()
-    },
-}
+CLEARED = JOB_VALUES_ZERO  # a job's values as the plugin clears them when it ends
 
 
 class Script:

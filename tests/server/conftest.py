@@ -14,6 +14,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
+from roadmaster.examples import telemetry_body
 from roadmaster.server.app import create_app
 from roadmaster.server.limits import Limits
 from roadmaster.server.runner import serve_in_thread
@@ -25,6 +26,16 @@ from tests.pg import BACKENDS, server_db_url
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return server_db_url(request, tmp_path)
+
+
+def count_rows(db_url: str, table: str) -> int:
+    """How many rows the server's ``table`` holds now (a connection of its own)."""
+    engine = sa.create_engine(db_url)
+    try:
+        with engine.connect() as conn:
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
+    finally:
+        engine.dispose()
 
 
 @dataclass
@@ -42,12 +53,7 @@ class Running:
         return self.client.post(path, **kw)  # type: ignore[arg-type]
 
     def count(self, table: str) -> int:
-        engine = sa.create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
-        finally:
-            engine.dispose()
+        return count_rows(self.url, table)
 
     def written(self) -> dict[str, int]:
         """Rows a request may write: all must stay 0 after a refused request."""
@@ -82,29 +88,7 @@ def srv(start_server: Callable[..., Running]) -> Running:
 
 
 def sample(key: str, **changes: object) -> dict[str, object]:
-    body: dict[str, object] = {
-        "api_key": key,
-        "speed": 55.5,
-        "rpm": 1400,
-        "gear": 8,
-        "fuel_current": 80.25,
-        "fuel_capacity": 150.0,
-        "engine_damage": 0.01,
-        "transmission_damage": 0.02,
-        "chassis_damage": 0.0,
-        "wheels_damage": 0.03,
-        "cabin_damage": 0.0,
-        "cargo_damage": 0.0,
-        "position_x": -1234.5,
-        "position_y": 40.0,
-        "position_z": 98765.25,
-        "parking_brake": False,
-        "cruise_control_enabled": True,
-        "cruise_control_speed": 55.0,
-        "retarder_level": 1,
-    }
-    body.update(changes)
-    return body
+    return telemetry_body(key, **changes)
 
 
 def job_start(key: str, **changes: object) -> dict[str, object]:

@@ -15,12 +15,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from roadmaster.server.db import POOL_SIZE
 from roadmaster.server.users import add_user
 from tests.pg import PgCluster, free_port
-from tests.server.conftest import job_start, sample
+from tests.server.conftest import count_rows, job_start, sample
 
 pytestmark = pytest.mark.slow  # multi-worker servers on PostgreSQL, ~5-12 s each
 
@@ -36,12 +35,7 @@ class Workers:
     process: subprocess.Popen[str]
 
     def count(self, table: str) -> int:
-        engine = sa.create_engine(self.url)
-        try:
-            with engine.connect() as conn:
-                return int(conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one())
-        finally:
-            engine.dispose()
+        return count_rows(self.url, table)
 
     def children(self) -> list[int]:
         path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")

@@ -3,7 +3,9 @@ real bridge, shutdown in order; and the demo driven through a delivery."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from PySide6.QtCore import QSettings
@@ -15,6 +17,9 @@ from roadmaster.ui.app import RoadMasterApp
 from roadmaster.ui.controller import AppController, AppOptions
 from tests.ui.frames import EndlessSource, ListSource, driving_map
 
+if TYPE_CHECKING:
+    from tests.sync.conftest import Server
+
 TIMEOUT_MS = 15_000
 
 
@@ -24,10 +29,13 @@ def _options(tmp_path: Path, maps: list[bytes], **kw) -> AppOptions:
     )
 
 
+def _endless_options(tmp_path: Path, **kw) -> AppOptions:
+    """A live-like game that drives until stopped (EndlessSource), paced at speed 20."""
+    return AppOptions(source_factory=EndlessSource, data_dir=tmp_path / "data", speed=20.0, **kw)
+
+
 def test_capture_starts_records_and_shuts_down_in_order(qtbot, tmp_path):
-    controller = AppController(
-        AppOptions(source_factory=EndlessSource, data_dir=tmp_path / "data", speed=20.0)
-    )
+    controller = AppController(_endless_options(tmp_path))
     statuses = []
     controller.status_changed.connect(statuses.append)
     with qtbot.waitSignal(controller.bridge.store_opened, timeout=TIMEOUT_MS):
@@ -149,36 +157,41 @@ def test_the_demo_drives_a_delivery(qtbot, tmp_path):
     assert app.shutdown()
 
 
-def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monkeypatch):
-    """Settings → Cloud on a machine without a secure keyring: a server and a key kept
-    "for this session" → OK.  The status bar leaves "Sync off" at once (no restart),
-    never says the key is missing, and the server receives the telemetry."""
-    import keyring
-    from keyring.backends import fail
-
-    from roadmaster import secrets
-    from roadmaster.server import tables as t
+@pytest.fixture
+def cloud_without_keyring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_keyring: None
+) -> Iterator[Server]:
+    """A machine with no secure keyring and no key in the environment, and the
+    reference server over HTTP with one user ("alice", whose key is ``server.key``)."""
     from roadmaster.server.app import create_app
     from roadmaster.server.runner import serve_in_thread
     from roadmaster.server.users import add_user
-    from roadmaster.settings import CloudSettings, Settings
     from tests.sync.conftest import Server
 
     monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
     db_url = f"sqlite:///{tmp_path / 'server.db'}"
     key = add_user(db_url, "alice")
     base_url, stop = serve_in_thread(create_app(db_url))
     server = Server(db_url, base_url, key)
+    try:
+        yield server
+    finally:
+        server.close()
+        stop()
+
+
+def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, cloud_without_keyring):
+    """Settings → Cloud on a machine without a secure keyring: a server and a key kept
+    "for this session" → OK.  The status bar leaves "Sync off" at once (no restart),
+    never says the key is missing, and the server receives the telemetry."""
+    from roadmaster import secrets
+    from roadmaster.server import tables as t
+    from roadmaster.settings import CloudSettings, Settings
+
+    server = cloud_without_keyring
+    base_url, key = server.base_url, server.key
     controller = AppController(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            sample_interval_s=0.5,
-            settings=Settings(),
-        )
+        _endless_options(tmp_path, sample_interval_s=0.5, settings=Settings())
     )
     statuses = []
     controller.status_changed.connect(statuses.append)
@@ -193,9 +206,6 @@ def test_settings_cloud_applies_live_with_the_session_key(qtbot, tmp_path, monke
         assert not any("key missing" in s.sync for s in statuses)
     finally:
         assert controller.shutdown(timeout_s=15)
-        server.close()
-        stop()
-        keyring.set_keyring(previous)
 
 
 def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtbot, tmp_path):
@@ -203,14 +213,7 @@ def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtb
     announces what changed (the overlay and tray follow the same settings)."""
     from roadmaster.settings import DisplaySettings, EconomyPreferences, Settings
 
-    controller = AppController(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            settings=Settings(),
-        )
-    )
+    controller = AppController(_endless_options(tmp_path, settings=Settings()))
     controller.set_view_active("dashboard", True)
     models = []
     controller.dashboard_changed.connect(models.append)
@@ -232,39 +235,24 @@ def test_units_from_the_settings_show_at_once_and_the_runtime_takes_the_rest(qtb
         assert controller.shutdown(timeout_s=10)
 
 
-def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(qtbot, tmp_path, monkeypatch):
+def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(
+    qtbot, tmp_path, cloud_without_keyring
+):
     """The player's path, on a machine with no secure keyring: Settings → Cloud, paste
     the server and key, OK.  The dialog keeps the key for this session; sync uses it
     at once (the status bar leaves "Sync off", the key is never "missing") and the
     reference server receives the telemetry."""
-    import keyring
-    from keyring.backends import fail
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from roadmaster.server import tables as t
-    from roadmaster.server.app import create_app
-    from roadmaster.server.runner import serve_in_thread
-    from roadmaster.server.users import add_user
     from roadmaster.settings import Settings
     from roadmaster.ui.settings_dialog import SettingsDialog
-    from tests.sync.conftest import Server
 
-    monkeypatch.delenv("ROADMASTER_API_KEY", raising=False)
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    db_url = f"sqlite:///{tmp_path / 'server.db'}"
-    key = add_user(db_url, "alice")
-    base_url, stop = serve_in_thread(create_app(db_url))
-    server = Server(db_url, base_url, key)
+    server = cloud_without_keyring
+    base_url, key = server.base_url, server.key
     app = RoadMasterApp(
-        AppOptions(
-            source_factory=EndlessSource,
-            data_dir=tmp_path / "data",
-            speed=20.0,
-            sample_interval_s=0.5,
-            settings=Settings(),
-        ),
+        _endless_options(tmp_path, sample_interval_s=0.5, settings=Settings()),
         QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat),
         check_installs=False,
     )
@@ -296,6 +284,3 @@ def test_a_player_sets_up_the_cloud_in_the_dialog_and_sync_starts(qtbot, tmp_pat
         assert not any("key missing" in s.sync for s in statuses)
     finally:
         app.shutdown()
-        server.close()
-        stop()
-        keyring.set_keyring(previous)

@@ -3,37 +3,14 @@ the guards, and the base URL."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import keyring
-import pytest
-from keyring.backends import fail
 from PySide6.QtWidgets import QDialog, QLabel
 
 from roadmaster import secrets
 from roadmaster.settings import DEFAULT_DISPATCHER_MODEL, Settings
 from roadmaster.ui.settings_dialog import SettingsDialog
 from tests.dispatcher.fake_anthropic import FakeAnthropic
-from tests.fakes import MemoryKeyring
 
 ANTHROPIC = "sk-ant-api03-" + "x" * 40
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def memory_keyring() -> Iterator[MemoryKeyring]:
-    previous = keyring.get_keyring()
-    backend = MemoryKeyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
 
 
 def _tab_texts(d: SettingsDialog, name: str) -> list[str]:

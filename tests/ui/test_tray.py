@@ -8,12 +8,12 @@ import dataclasses
 import pytest
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from roadmaster.examples import make_delivered, make_info
 from roadmaster.jobs import events as events_module
 from roadmaster.jobs.economics import settle
 from roadmaster.jobs.events import (
     Fined,
     JobDelivered,
-    JobInfo,
     JobStarted,
     JobStats,
     TollPaid,
@@ -37,25 +37,12 @@ from roadmaster.ui.view_models.notifications import (
     sync_blocked_notification,
 )
 
-INFO = JobInfo(
-    game=Game.ATS,
-    cargo_id="lumber",
+INFO = make_info(
     cargo="Lumber",
-    cargo_mass_kg=18_000.0,
-    source_city_id="reno",
     source_city="Reno",
-    source_company_id="gal_oil",
-    source_company="Gallon Oil",
-    destination_city_id="sacramento",
     destination_city="Sacramento",
-    destination_company_id="wal",
-    destination_company="Wallbert",
     income=12_345,
     planned_distance_km=210,
-    deadline_game_min=10_000,
-    job_market="freight_market",
-    special_job=False,
-    started_game_min=9_000,
 )
 
 
@@ -63,24 +50,7 @@ def delivered(**changes: object) -> JobDelivered:
     stats = JobStats(
         distance_km=210.0, fuel_used_l=80.0, wear_start=Wear(), wear_end=Wear(engine=0.05)
     )
-    base: dict[str, object] = dict(
-        t_s=1.0,
-        game_time_min=9_500,
-        job_key="k",
-        info=INFO,
-        stats=stats,
-        revenue=12_000,
-        xp=500,
-        cargo_damage=0.01,
-        distance_km=210.0,
-        delivery_time_min=300,
-        finished_game_min=9_500,
-        autopark_used=False,
-        autoload_used=False,
-        late=False,
-    )
-    base.update(changes)
-    return JobDelivered(**base)  # type: ignore[arg-type]
+    return make_delivered("k", info=INFO, stats=stats, revenue=12_000, **changes)
 
 
 class Actions:

@@ -50,33 +50,11 @@ def check_target(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_output(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """A UTF-8 text file that appears at ``path`` only when the block completes.
-    On any error or cancellation the temporary file is removed and the old file
-    at ``path`` (if any) is untouched.  OS errors are raised as UserError."""
-    path = Path(path)
-    check_target(path)
-    tmp_name = ""
-    try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
-            yield fh
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp_name, path)
-        tmp_name = ""
-    except OSError as exc:
-        raise UserError(describe_os_error(exc, path)) from None
-    finally:
-        if tmp_name:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp_name)
-
-
-@contextlib.contextmanager
 def atomic_path(path: Path) -> Iterator[Path]:
-    """Like :func:`atomic_output` for writers that want a file name (Qt's PDF
-    writer): yields a temporary path that is renamed to ``path`` on success."""
+    """A temporary file name next to ``path``, renamed to ``path`` only when the block
+    completes (for writers that want a file name: Qt's PDF writer).  On any error or
+    cancellation the temporary file is removed and the old file at ``path`` (if any)
+    is untouched.  OS errors are raised as UserError."""
     path = Path(path)
     check_target(path)
     tmp_name = ""
@@ -92,3 +70,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
         if tmp_name:
             with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
+
+
+@contextlib.contextmanager
+def atomic_output(path: Path, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """A UTF-8 text file that appears at ``path`` only when the block completes, as
+    :func:`atomic_path` (written through to the disk before the rename)."""
+    with (
+        atomic_path(path) as tmp,
+        open(tmp, "w", encoding="utf-8", newline=newline) as fh,
+    ):
+        yield fh
+        fh.flush()
+        os.fsync(fh.fileno())

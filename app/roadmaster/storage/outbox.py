@@ -38,6 +38,7 @@ from roadmaster.jobs.events import (
     Sample,
 )
 from roadmaster.storage.fastinsert import FastInsert
+from roadmaster.storage.rows import sample_measures
 from roadmaster.storage.tables import jobs, outbox
 
 OutboxKind = Literal["job_start", "job_complete", "job_cancel", "telemetry"]
@@ -85,11 +86,6 @@ def game_unit_payload(event: Event) -> dict[str, Any] | None:
             "t_s": event.t_s,
             "game_time_min": event.game_time_min,
             "job_key": event.job_key,
-            "speed_mps": event.speed_mps,
-            "engine_rpm": event.engine_rpm,
-            "gear_dashboard": event.gear_dashboard,
-            "fuel_l": event.fuel_l,
-            "fuel_capacity_l": event.fuel_capacity_l,
             "wear": {
                 "engine": w.engine,
                 "transmission": w.transmission,
@@ -98,21 +94,7 @@ def game_unit_payload(event: Event) -> dict[str, Any] | None:
                 "wheels": w.wheels,
                 "trailer": w.trailer,
             },
-            "cargo_damage": event.cargo_damage,
-            "x_m": event.x_m,
-            "y_m": event.y_m,
-            "z_m": event.z_m,
-            "heading": event.heading,
-            "cruise_control": event.cruise_control,
-            "cruise_control_speed_mps": event.cruise_control_speed_mps,
-            "park_brake": event.park_brake,
-            "motor_brake": event.motor_brake,
-            "retarder_level": event.retarder_level,
-            "air_pressure_psi": event.air_pressure_psi,
-            "brake_temperature_c": event.brake_temperature_c,
-            "route_distance_m": event.route_distance_m,
-            "route_time_s": event.route_time_s,
-            "speed_limit_mps": event.speed_limit_mps,
+            **sample_measures(event),
         }
     plain = _plain(event)
     assert isinstance(plain, dict)
@@ -297,6 +279,23 @@ def _ids(ids: Sequence[int]) -> list[int]:
     return list(ids)
 
 
+def _attempted(
+    ids: Sequence[int], *, state: str, next_attempt_at: datetime | None, error: str | None
+) -> sa.Update:
+    """One more attempt counted on rows ``ids``: their new state, when to try them
+    next, and the error (or note) kept in ``last_error``."""
+    return (
+        outbox.update()
+        .where(outbox.c.id.in_(_ids(ids)))
+        .values(
+            state=state,
+            attempts=outbox.c.attempts + 1,
+            next_attempt_at=next_attempt_at,
+            last_error=error,
+        )
+    )
+
+
 def mark_done(
     conn: Connection,
     ids: Sequence[int],
@@ -316,16 +315,7 @@ def mark_done(
                 jobs.update().where(jobs.c.id == server_job[0]).values(server_id=server_job[1])
             )
         if ids:
-            conn.execute(
-                outbox.update()
-                .where(outbox.c.id.in_(_ids(ids)))
-                .values(
-                    state="done",
-                    attempts=outbox.c.attempts + 1,
-                    next_attempt_at=None,
-                    last_error=note,
-                )
-            )
+            conn.execute(_attempted(ids, state="done", next_attempt_at=None, error=note))
 
 
 def mark_retry(
@@ -343,16 +333,8 @@ def mark_retry(
     if not ids:
         return
     with conn.begin():
-        conn.execute(
-            outbox.update()
-            .where(outbox.c.id.in_(_ids(ids)))
-            .values(
-                state="in_flight" if keep_claimed else "ready",
-                attempts=outbox.c.attempts + 1,
-                next_attempt_at=next_attempt_at,
-                last_error=error,
-            )
-        )
+        state = "in_flight" if keep_claimed else "ready"
+        conn.execute(_attempted(ids, state=state, next_attempt_at=next_attempt_at, error=error))
 
 
 def claimed_rows(conn: Connection) -> list[OutboxRow]:
@@ -402,16 +384,7 @@ def mark_dead(conn: Connection, ids: Sequence[int], *, reason: str) -> None:
     if not ids:
         return
     with conn.begin():
-        conn.execute(
-            outbox.update()
-            .where(outbox.c.id.in_(_ids(ids)))
-            .values(
-                state="dead",
-                attempts=outbox.c.attempts + 1,
-                next_attempt_at=None,
-                last_error=reason,
-            )
-        )
+        conn.execute(_attempted(ids, state="dead", next_attempt_at=None, error=reason))
 
 
 def retry_dead(conn: Connection) -> int:

@@ -87,24 +87,15 @@ def stats_from_row(row: Mapping[Any, Any]) -> JobStats:
     return JobStats(wear_start=start, wear_end=end, **values)
 
 
-def sample_row(event: Sample, job_id: int | None, now: datetime) -> dict[str, Any]:
-    w = event.wear
+def sample_measures(event: Sample) -> dict[str, Any]:
+    """A sample's measurements but its wear, by field name: what its table row
+    (:func:`sample_row`) and its outbox payload (``outbox.game_unit_payload``) share."""
     return {
-        "job_id": job_id,
-        "t_s": event.t_s,
-        "game_time_min": event.game_time_min,
-        "recorded_at": now,
         "speed_mps": event.speed_mps,
         "engine_rpm": event.engine_rpm,
         "gear_dashboard": event.gear_dashboard,
         "fuel_l": event.fuel_l,
         "fuel_capacity_l": event.fuel_capacity_l,
-        "wear_engine": w.engine,
-        "wear_transmission": w.transmission,
-        "wear_cabin": w.cabin,
-        "wear_chassis": w.chassis,
-        "wear_wheels": w.wheels,
-        "wear_trailer": w.trailer,
         "cargo_damage": event.cargo_damage,
         "x_m": event.x_m,
         "y_m": event.y_m,
@@ -120,6 +111,23 @@ def sample_row(event: Sample, job_id: int | None, now: datetime) -> dict[str, An
         "route_distance_m": event.route_distance_m,
         "route_time_s": event.route_time_s,
         "speed_limit_mps": event.speed_limit_mps,
+    }
+
+
+def sample_row(event: Sample, job_id: int | None, now: datetime) -> dict[str, Any]:
+    w = event.wear
+    return {
+        "job_id": job_id,
+        "t_s": event.t_s,
+        "game_time_min": event.game_time_min,
+        "recorded_at": now,
+        "wear_engine": w.engine,
+        "wear_transmission": w.transmission,
+        "wear_cabin": w.cabin,
+        "wear_chassis": w.chassis,
+        "wear_wheels": w.wheels,
+        "wear_trailer": w.trailer,
+        **sample_measures(event),
     }
 
 

@@ -229,6 +229,16 @@ def check_connection(
     return ConnectionReport(False, tuple(lines))
 
 
+def _wrapped_label(text: str = "", *, selectable: bool = False) -> QLabel:
+    """A label that wraps its text; ``selectable``: the mouse can select it (to copy
+    a result or an error)."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    if selectable:
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    return label
+
+
 class _Emitter(QObject):
     done = Signal(object)
 
@@ -299,8 +309,7 @@ class SettingsDialog(QDialog):
         self.tabs.addTab(self._overlay_tab(settings), "Overlay")
         self.tabs.addTab(self._startup_tab(settings), "Start-up")
 
-        self.problems_label = QLabel()
-        self.problems_label.setWordWrap(True)
+        self.problems_label = _wrapped_label()
         self.problems_label.setStyleSheet(BAD_STYLE)
         self.problems_label.hide()
         self.buttons = QDialogButtonBox(
@@ -323,8 +332,7 @@ class SettingsDialog(QDialog):
         edit.setPlaceholderText(
             "A key is stored; type a new one to replace it" if stored else placeholder
         )
-        status = QLabel()
-        status.setWordWrap(True)
+        status = _wrapped_label()
         status.hide()  # an empty row would leave a gap in the form
         remove = QPushButton("Remove stored key")
         remove.setEnabled(stored)
@@ -345,8 +353,7 @@ class SettingsDialog(QDialog):
         # The note names the environment variable of *this* key (issue 12: the
         # Dispatcher tab used to point at the cloud's ROADMASTER_API_KEY).
         secure, message = secrets.keyring_status(name)
-        note = QLabel(message)
-        note.setWordWrap(True)
+        note = _wrapped_label(message)
         note.setStyleSheet(OK_STYLE if secure else NOTE_STYLE)
         return note
 
@@ -363,9 +370,7 @@ class SettingsDialog(QDialog):
         self.cloud_key.hint_ok = "Looks right (rm_ + 64 hex digits)."
         self.test_button = QPushButton("Test connection")
         self.test_button.clicked.connect(self.test_connection)
-        self.test_result = QLabel()
-        self.test_result.setWordWrap(True)
-        self.test_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.test_result = _wrapped_label(selectable=True)
         form.addRow("Server address", self.server_url)
         form.addRow("API key", self._key_row(self.cloud_key))
         form.addRow("", self.cloud_key.status)
@@ -373,12 +378,13 @@ class SettingsDialog(QDialog):
         form.addRow("", self.test_button)
         form.addRow("", self.test_result)
         form.addRow("", self._keyring_note())
-        help_text = QLabel(
-            "Without a key RoadMaster works fully on this computer; the cloud is only a "
-            "mirror. Your key is on the web dashboard under Settings → API key."
+        form.addRow(
+            "",
+            _wrapped_label(
+                "Without a key RoadMaster works fully on this computer; the cloud is only a "
+                "mirror. Your key is on the web dashboard under Settings → API key."
+            ),
         )
-        help_text.setWordWrap(True)
-        form.addRow("", help_text)
         return page
 
     def _dispatcher_tab(self, s: Settings) -> QWidget:
@@ -399,8 +405,7 @@ class SettingsDialog(QDialog):
         h.setContentsMargins(0, 0, 0, 0)
         h.addWidget(self.model, 1)
         h.addWidget(self.models_button)
-        self.models_result = QLabel()
-        self.models_result.setWordWrap(True)
+        self.models_result = _wrapped_label()
         self.models_result.hide()  # an empty row would leave a gap in the form
         self.anthropic_base_url = QLineEdit(d.base_url)
         self.anthropic_base_url.setPlaceholderText(
@@ -425,13 +430,14 @@ class SettingsDialog(QDialog):
         form.addRow("Requests per hour at most", self.requests_per_hour)
         form.addRow("Base URL", self.anthropic_base_url)
         form.addRow("", self._keyring_note(ANTHROPIC_KEY))
-        help_text = QLabel(
-            "Roadie sends your question, a short summary of the truck's state and the "
-            "results of the look-ups it makes in your job log to Anthropic. Without a key "
-            "the rest of RoadMaster works as usual."
+        form.addRow(
+            "",
+            _wrapped_label(
+                "Roadie sends your question, a short summary of the truck's state and the "
+                "results of the look-ups it makes in your job log to Anthropic. Without a key "
+                "the rest of RoadMaster works as usual."
+            ),
         )
-        help_text.setWordWrap(True)
-        form.addRow("", help_text)
         return page
 
     def _game_tab(self, s: Settings) -> QWidget:
@@ -456,9 +462,7 @@ class SettingsDialog(QDialog):
         row.setEnabled(s.game.telemetry_source == "path")
         self.games_button = QPushButton("Find ATS and ETS2 and check the plugin")
         self.games_button.clicked.connect(self.check_games)
-        self.games_result = QLabel()
-        self.games_result.setWordWrap(True)
-        self.games_result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.games_result = _wrapped_label(selectable=True)
         form.addRow("Telemetry from", self.source)
         form.addRow("File", row)
         form.addRow("", self.games_button)
@@ -520,12 +524,13 @@ class SettingsDialog(QDialog):
         form.addRow("Repair cost scale", self.repair_scale)
         form.addRow("", self.repair_note)
         form.addRow("Store a telemetry sample every", self.sample_interval)
-        note = QLabel(
-            "The defaults are the web dashboard's ($4.05 per gallon, 10,000 for a fully "
-            "damaged truck). Economy mods change real prices: adjust them here."
+        form.addRow(
+            "",
+            _wrapped_label(
+                "The defaults are the web dashboard's ($4.05 per gallon, 10,000 for a fully "
+                "damaged truck). Economy mods change real prices: adjust them here."
+            ),
         )
-        note.setWordWrap(True)
-        form.addRow("", note)
         return page
 
     def _overlay_tab(self, s: Settings) -> QWidget:

@@ -25,6 +25,26 @@ TRAILER_WHEELS: Final = 6
 REFUEL_SETTLE_S: Final = 0.9  # the plugin's "5 checks of 11 frames" without change
 
 
+#: What the plugin's ``set_job_values_zero`` (spec §2c) writes when a job ends.
+JOB_VALUES_ZERO: Final[Mapping[str, Any]] = {
+    "config_ull.jobIncome": 0,
+    "config_ui.time_abs_delivery": 0,
+    "config_f.cargoMass": 0.0,
+    "config_ui.unitCount": 0,
+    "config_f.unitMass": 0.0,
+    "job_f.cargoDamage": 0.0,
+    "config_b.isCargoLoaded": False,
+    "config_ui.plannedDistanceKm": 0,
+    **{
+        f"config_s.{name}": ""
+        for name in (
+            "cityDstId cityDst citySrcId citySrc compDstId compDst "
+            "compSrcId compSrc cargoId cargo jobMarket"
+        ).split()
+    },
+}
+
+
 def _slots(values: Sequence[Any], fill: Any = 0.0) -> list[Any]:
     """A 16-slot wheel array: ``values`` then ``fill``."""
     return [*values, *([fill] * (WHEELS - len(values)))]
@@ -265,25 +285,7 @@ class PluginMap:
 
     def zero_job_values(self) -> None:
         """The plugin's ``set_job_values_zero`` (spec §2c), nothing more."""
-        self.put(
-            {
-                "config_ull.jobIncome": 0,
-                "config_ui.time_abs_delivery": 0,
-                "config_f.cargoMass": 0.0,
-                "config_ui.unitCount": 0,
-                "config_f.unitMass": 0.0,
-                "job_f.cargoDamage": 0.0,
-                "config_b.isCargoLoaded": False,
-                "config_ui.plannedDistanceKm": 0,
-                **{
-                    f"config_s.{name}": ""
-                    for name in (
-                        "cityDstId cityDst citySrcId citySrc compDstId compDst "
-                        "compSrcId compSrc cargoId cargo jobMarket"
-                    ).split()
-                },
-            }
-        )
+        self.put(JOB_VALUES_ZERO)
 
     # --- per-frame channels -----------------------------------------------------------
 
