@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from roadmaster.server.db import POOL_SIZE
 from roadmaster.server.users import add_user
