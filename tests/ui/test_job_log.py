@@ -259,7 +259,7 @@ def test_an_unfinished_job_can_be_resolved_or_deleted(
     assert _sql(folder, f"SELECT status FROM jobs WHERE id={first}") == [("cancelled",)]
     qtbot.waitUntil(lambda: dialog.mark_cancelled.isHidden(), timeout=TIMEOUT_MS)
     # a finished job can no longer be changed or deleted from here
-    assert service.delete(first) is False
+    assert not service.delete(first).changed
 
     other = JobDetailDialog(second, service, runner)
     other.ask = False
@@ -270,6 +270,37 @@ def test_an_unfinished_job_can_be_resolved_or_deleted(
         other.delete_button.click()
     assert _sql(folder, f"SELECT count(*) FROM jobs WHERE id={second}") == [(0,)]
     assert _sql(folder, f"SELECT count(*) FROM job_events WHERE job_id={second}") == [(0,)]
+
+
+def test_marking_a_job_delivered_changes_its_status_and_sync_state(
+    qtbot: Any, writable: tuple[Path, JobLogService], runner: Any
+) -> None:
+    """The player marks a "needs review" job delivered in its detail: the heading
+    says delivered, the sync line goes from "nothing queued" to the completion
+    waiting for the cloud, and the outbox holds the start and the completion."""
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    folder, service = writable
+    (job_id,) = _sql(folder, "SELECT id FROM jobs WHERE status='needs-review' LIMIT 1")[0]
+    dialog = JobDetailDialog(job_id, service, runner)
+    dialog.ask = False
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    qtbot.waitUntil(lambda: "Not synced" in dialog.sync_line.text(), timeout=TIMEOUT_MS)
+    assert "needs-review" in dialog.heading.text()
+    with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT_MS):
+        dialog.mark_delivered.click()
+    qtbot.waitUntil(lambda: "delivered" in dialog.heading.text(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: "completion is waiting to be sent" in dialog.sync_line.text(), timeout=TIMEOUT_MS
+    )
+    assert "queued for the cloud" in dialog.sync_line.text()
+    assert dialog.mark_delivered.isHidden()
+    assert _sql(folder, f"SELECT kind FROM outbox WHERE job_id={job_id} ORDER BY id") == [
+        ("job_start",),
+        ("job_complete",),
+    ]
 
 
 def test_a_delivered_job_offers_no_verdict(qtbot: Any, service: JobLogService, runner: Any) -> None:
