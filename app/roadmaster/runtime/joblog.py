@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -22,7 +22,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from roadmaster.jobs.achievements import Progress
 from roadmaster.jobs.events import JobStatus
-from roadmaster.storage import job_edit, joblog
+from roadmaster.jobs.hos_history import HosDay
+from roadmaster.storage import hos_log, job_edit, joblog
 from roadmaster.storage.engine import WRITER
 from roadmaster.storage.history import rebuild_career
 from roadmaster.storage.joblog import JobDetail, MonthPnl, Period, Ranked, SeriesPoint, Standing
@@ -35,6 +36,7 @@ __all__ = [
     "Cursor",
     "EditResult",
     "FilterChoices",
+    "HosDay",
     "JobDetail",
     "JobLogService",
     "JobQuery",
@@ -98,6 +100,7 @@ class Analytics:
     months: tuple[MonthPnl, ...]
     standings: tuple[Standing, ...]
     achievements: tuple[Progress, ...]
+    hos: tuple[HosDay, ...]  # the game's days seen in the period, oldest first
     jobs: int
     revenue: int
     profit: float
@@ -214,11 +217,37 @@ class JobLogService:
             months=months,
             standings=joblog.standings(src, conds),
             achievements=joblog.achievement_progress(src, game),
+            hos=self.hos_history(period, game),
             jobs=sum(p.jobs for p in points),
             revenue=sum(m.revenue for m in months),
             profit=sum(m.net for m in months),
             distance_km=sum(p.distance_km for p in points),
         )
+
+    def hos_history(self, period: Period = "all", game: Game | None = None) -> tuple[HosDay, ...]:
+        """Driving time and violations per game day (see :mod:`roadmaster.jobs.hos_history`)
+        of ``game``, for the days seen in ``period`` (wall clock, as the other charts;
+        "last10": since the start of the game's tenth newest finished job)."""
+        days = [d for d in hos_log.hos_days(self.engine) if game is None or d.game is game]
+        since: datetime | None = None
+        now = self._clock()
+        if period == "30d":
+            since = now - timedelta(days=30)
+        elif period == "90d":
+            since = now - timedelta(days=90)
+        elif period == "last10":
+            c = jobs.c
+            conds = [c.status != JobStatus.OPEN.value]
+            if game is not None:
+                conds.append(c.game == game.value)
+            last = sa.select(c.started_at).where(*conds).order_by(c.ended_at.desc()).limit(10)
+            with self.engine.connect() as conn:
+                starts = list(conn.execute(last).scalars())
+            since = min(starts) if starts else now
+        if since is not None:
+            stamp = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            days = [d for d in days if d.last_seen >= stamp]
+        return tuple(days)
 
     # --- exports -----------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ from roadmaster.jobs.events import (
     JobStatus,
 )
 from roadmaster.jobs.pnl import JobEconomics
+from roadmaster.storage import hos_log
 from roadmaster.storage import outbox as ob
 from roadmaster.storage.rows import info_from_row, stats_from_row
 from roadmaster.storage.tables import jobs, outbox, settings
@@ -253,6 +254,7 @@ def delete_job(conn: Connection, job_id: int) -> EditOutcome:
     if gone != 1:
         return EditOutcome(False)
     _drop_career(conn)
+    hos_log.drop(conn)  # its samples went: the hours-of-service history is folded again
     if on_server:
         cloud = "The server keeps its copy of this job: the cloud API has no way to delete a job."
     else:
