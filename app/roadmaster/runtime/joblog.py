@@ -312,9 +312,11 @@ class JobLogService:
     def _after(self, outcome: job_edit.EditOutcome) -> EditResult:
         if not outcome.changed:
             return EditResult(False)
-        rebuilt = rebuild_career(self.engine, self._clock())
         if outcome.queued and self._on_outbox is not None:
             self._on_outbox()
+        rebuilt = rebuild_career(self.engine, self._clock())
+        if rebuilt is None:  # left dropped: the capture's next catch-up rebuilds it
+            return EditResult(True, queued=outcome.queued, cloud=outcome.cloud)
         return EditResult(
             True,
             queued=outcome.queued,

@@ -276,24 +276,50 @@ class CareerRebuild:
     revoked: tuple[str, ...]
 
 
-def rebuild_career(engine: Engine, now: datetime) -> CareerRebuild:
+def _finished_mark(conn: Connection) -> tuple[Any, ...]:
+    """What changes whenever the finished history does: a job finishing or edited
+    (``updated_at``), or deleted (the count).  Open jobs' progress saves do not count."""
+    row = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(_c.updated_at)).where(
+            _c.status != JobStatus.OPEN.value
+        )
+    ).one()
+    return tuple(row)
+
+
+def rebuild_career(engine: Engine, now: datetime, *, attempts: int = 3) -> CareerRebuild | None:
     """Rebuild the stored career from the whole history and make the unlocked
     achievements exactly what :func:`roadmaster.jobs.achievements.evaluate` says of
     it (after a job edit changed an old job's outcome: its running totals cannot be
-    corrected in place, a streak depends on the order).  Read and write in one
-    IMMEDIATE transaction, so the capture's catch-up cannot interleave (it waits
-    for the lock, then sees the new career and folds on from it)."""
-    with engine.connect().execution_options(**WRITER) as conn, conn.begin():
-        history = finished_jobs(conn)
-        last_id = max((job_id for job_id, _ in history), default=0)
-        career, holds = Career().advance(history, (), open_ids=open_job_ids(conn, last_id))
+    corrected in place, a streak depends on the order).
+
+    The history is read and folded outside the write lock (a second or two on
+    100,000 jobs: the capture must not wait that long); the short write transaction
+    stores the result only if neither the finished history nor the stored career
+    changed meanwhile, else it starts again.  None when it never got a quiet moment:
+    the career then stays dropped and the next catch-up of the capture rebuilds it."""
+    for _ in range(attempts):
+        with engine.connect() as conn, conn.begin():  # one consistent snapshot
+            stored = get_value_in(conn, CAREER_KEY)
+            mark = _finished_mark(conn)
+            history = finished_jobs(conn)
+            last_id = max((job_id for job_id, _ in history), default=0)
+            still_open = open_job_ids(conn, last_id)
+        career, holds = Career().advance(history, (), open_ids=still_open)
         held = {u.achievement.id for u in holds}
-        had = {str(i) for i in conn.execute(sa.select(achievements.c.id)).scalars()}
-        revoked = sorted(had - held)
+        with engine.connect().execution_options(**WRITER) as conn, conn.begin():
+            if get_value_in(conn, CAREER_KEY) != stored or _finished_mark(conn) != mark:
+                continue
+            had = {str(i) for i in conn.execute(sa.select(achievements.c.id)).scalars()}
+            revoked = sorted(had - held)
+            if revoked:
+                conn.execute(achievements.delete().where(achievements.c.id.in_(revoked)))
+            unlocked = tuple(
+                u for u in holds if u.achievement.id not in had and _unlock(conn, u, now)
+            )
+            put_value(conn, CAREER_KEY, career.to_json(), now)
         if revoked:
-            conn.execute(achievements.delete().where(achievements.c.id.in_(revoked)))
-        unlocked = tuple(u for u in holds if u.achievement.id not in had and _unlock(conn, u, now))
-        put_value(conn, CAREER_KEY, career.to_json(), now)
-    if revoked:
-        log.info("achievements no longer held after the edit: %s", ", ".join(revoked))
-    return CareerRebuild(len(history), unlocked, tuple(revoked))
+            log.info("achievements no longer held after the edit: %s", ", ".join(revoked))
+        return CareerRebuild(len(history), unlocked, tuple(revoked))
+    log.info("the career totals changed during the rebuild: the next catch-up rebuilds them")
+    return None

@@ -368,6 +368,7 @@ class AnalyticsView(QWidget):
         xs = [float(i) for i in range(len(days))]
         hours = [d.driving_min / 60.0 for d in days]
         plot = self.hos.plot
+        plot.enableAutoRange(axis="x")  # new days: show them all, even after a zoom
         if days:
             plot.addItem(
                 pg.BarGraphItem(
@@ -375,7 +376,8 @@ class AnalyticsView(QWidget):
                     height=hours,
                     width=0.7,
                     brushes=[c.error if d.over_limit else c.accent for d in days],
-                    name="driving",
+                    brush=c.accent,  # the legend's swatch
+                    name="driving (red: over the limit)",
                 )
             )
             limit_h = rules.daily_driving_min / 60.0
@@ -400,7 +402,8 @@ class AnalyticsView(QWidget):
                     text = pg.TextItem(str(d.violations), color=c.error, anchor=(0.5, 1.0))
                     text.setPos(x, max(limit_h, d.driving_min / 60.0) + 1.0)
                     plot.addItem(text)
-            plot.setYRange(0, max(limit_h, *hours) + 2.0)
+            # headroom: the marks above the tallest bars stay clear of the legend
+            plot.setYRange(0, max(limit_h, *hours) * 1.4 + 1.0)
         step = max(1, len(days) // 8)
         ticks = [(xs[i], days[i].label) for i in range(0, len(days), step)]
         plot.getAxis("bottom").setTicks([ticks])
