@@ -4,6 +4,7 @@ behind a proxy that hides /api/health), and the career totals follow."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -241,3 +242,30 @@ def test_an_edit_then_a_crash_before_the_rebuild_still_rebuilds(
     CareerKeeper(store).catch_up()
     _assert_career_is_the_history(store)
     assert "first_job" in store.unlocked_achievements()
+
+
+def test_the_status_and_the_outbox_change_together_or_not_at_all(
+    store: Store, clock: FakeClock
+) -> None:
+    """If queueing the completion fails (here a real SQLite trigger refuses the
+    outbox insert, as a full disk would), the job keeps its status and the career
+    stays: nothing half-done that a retry could send twice or never."""
+    job_id = _abandon(store, "a")
+    CareerKeeper(store).catch_up()
+    career_before = store.get_setting("career")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER refuse BEFORE INSERT ON outbox "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    service = JobLogService(store.engine, clock)
+    with pytest.raises(sqlite3.IntegrityError, match="disk full"):
+        service.resolve(job_id, JobStatus.DELIVERED)
+    with store.engine.connect() as conn:
+        status = conn.execute(sa.select(jobs.c.status).where(jobs.c.id == job_id)).scalar_one()
+    assert status == "needs-review"
+    assert store.get_setting("career") == career_before
+    assert ("job_complete", "ready", None) not in _outbox(store, job_id)
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TRIGGER refuse")
+    assert service.resolve(job_id, JobStatus.DELIVERED).queued == ("job_complete",)

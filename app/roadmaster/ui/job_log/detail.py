@@ -267,7 +267,8 @@ class JobDetailDialog(QDialog):
             return
         verdict = JobStatus(status)
         resolve = self.service.resolve
-        self.runner(lambda: resolve(self.job_id, verdict), self._done, self._failed)
+        self._busy(f"Marking the job {status} and updating the career totals…")
+        self.runner(lambda: resolve(self.job_id, verdict), self._done, self._edit_failed)
 
     def delete(self) -> None:
         if not self._confirm(
@@ -278,17 +279,35 @@ class JobDetailDialog(QDialog):
         ):
             return
         remove = self.service.delete
-        self.runner(lambda: remove(self.job_id), self._deleted, self._failed)
+        self._busy("Deleting the job and updating the career totals…")
+        self.runner(lambda: remove(self.job_id), self._deleted, self._edit_failed)
+
+    def _busy(self, text: str) -> None:
+        """While an edit runs (seconds on a long log): no second click, and say why."""
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(False)
+        self.sync_line.setText(text)
+
+    def _edit_failed(self, message: str) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
+        self.sync_line.setText(f"The job was not changed: {message}")
 
     def _done(self, result: EditResult) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
         if result.changed:
             self._edit_note = result.cloud
             if result.unlocked:
                 self._edit_note += " Achievement unlocked: " + ", ".join(result.unlocked) + "."
+            if result.revoked:
+                self._edit_note += " No longer held: " + ", ".join(result.revoked) + "."
             self.changed.emit(self.job_id)
-            self.runner(lambda: self.service.detail(self.job_id), self._reloaded,
-                        self._failed)  # fmt: skip
-            self._load_sync_state()
+        else:
+            self._edit_note = "Nothing changed: the job is no longer unfinished."
+        self.runner(lambda: self.service.detail(self.job_id), self._reloaded,
+                    self._failed)  # fmt: skip
+        self._load_sync_state()
 
     def _reloaded(self, detail: JobDetail | None) -> None:
         for chart in self.charts:
@@ -296,9 +315,13 @@ class JobDetailDialog(QDialog):
         self._arrived(detail)
 
     def _deleted(self, result: EditResult) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
         if result.changed:
             self.changed.emit(self.job_id)
             self.accept()
+        else:
+            self.sync_line.setText("Nothing deleted: the job is no longer unfinished.")
 
     def _plot(self, d: JobDetail, units: UnitSystem) -> None:
         c = theme.current()
