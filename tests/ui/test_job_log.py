@@ -196,12 +196,43 @@ def test_analytics_draw_every_chart(
     assert view.pnl.rowCount() == len(view.data.months) > 6
     assert view.standings.rowCount() > 3
     assert view.achievements.layout().count() > 0
+    # hours of service: the captured ETS2 drive's game days, limit line, hover figures
+    assert view.data.hos and all(d.game.value == "ets2" for d in view.data.hos)
+    assert sum(d.driving_min for d in view.data.hos) > 0
+    assert "9-hour daily driving limit" in view.hos_caption.text()
+    assert "rpm" in view.hos_caption.text()
+    hover = view.hos.hover_text_at(0.0)
+    assert " driving (limit 9 h)" in hover and "break violations" in hover
     # a period change recomputes
     with qtbot.waitSignal(view.refreshed, timeout=TIMEOUT_MS):
         view.period.setCurrentIndex(0)  # last 10 jobs
     assert view.data.period == "last10" and view.data.jobs == 10
     saved = view.income.save_png(str(tmp_path / "income.png"))
     assert saved is not None and saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_pdf_report_has_the_hours_of_service_chart(
+    qtbot: Any, service: JobLogService, tmp_path: Path
+) -> None:
+    """The report's summary page of the game that was driven carries the HOS chart
+    beside the other charts, with the days the capture drove."""
+    import subprocess
+
+    from roadmaster.runtime.joblog import JobQuery
+    from roadmaster.telemetry.frame import Game
+    from roadmaster.ui.report_pdf import write_report
+
+    out = tmp_path / "report.pdf"
+    assert write_report(service, out, JobQuery(game=Game.ETS2)) >= 3
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = text.replace("\ufb01", "fi")  # Qt's PDF sets "fi" as a ligature
+    assert "Net profit per month" in text and "Profit per km by cargo" in text
+    assert "Hours of service per game day (limit 9 h; red: over; !: violation)" in text
+    # the captured drive's first game day broke the rules: its bar is marked
+    days = service.hos_history("all", Game.ETS2)
+    assert days and days[0].violations
+    chart = text[text.index("Hours of service") : text.index("Monthly P&L")]
+    assert "!" in chart
 
 
 def test_export_from_the_view(
@@ -259,7 +290,7 @@ def test_an_unfinished_job_can_be_resolved_or_deleted(
     assert _sql(folder, f"SELECT status FROM jobs WHERE id={first}") == [("cancelled",)]
     qtbot.waitUntil(lambda: dialog.mark_cancelled.isHidden(), timeout=TIMEOUT_MS)
     # a finished job can no longer be changed or deleted from here
-    assert service.delete(first) is False
+    assert not service.delete(first).changed
 
     other = JobDetailDialog(second, service, runner)
     other.ask = False
@@ -270,6 +301,37 @@ def test_an_unfinished_job_can_be_resolved_or_deleted(
         other.delete_button.click()
     assert _sql(folder, f"SELECT count(*) FROM jobs WHERE id={second}") == [(0,)]
     assert _sql(folder, f"SELECT count(*) FROM job_events WHERE job_id={second}") == [(0,)]
+
+
+def test_marking_a_job_delivered_changes_its_status_and_sync_state(
+    qtbot: Any, writable: tuple[Path, JobLogService], runner: Any
+) -> None:
+    """The player marks a "needs review" job delivered in its detail: the heading
+    says delivered, the sync line goes from "nothing queued" to the completion
+    waiting for the cloud, and the outbox holds the start and the completion."""
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    folder, service = writable
+    (job_id,) = _sql(folder, "SELECT id FROM jobs WHERE status='needs-review' LIMIT 1")[0]
+    dialog = JobDetailDialog(job_id, service, runner)
+    dialog.ask = False
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    qtbot.waitUntil(lambda: "Not synced" in dialog.sync_line.text(), timeout=TIMEOUT_MS)
+    assert "needs-review" in dialog.heading.text()
+    with qtbot.waitSignal(dialog.changed, timeout=TIMEOUT_MS):
+        dialog.mark_delivered.click()
+    qtbot.waitUntil(lambda: "delivered" in dialog.heading.text(), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: "completion is waiting to be sent" in dialog.sync_line.text(), timeout=TIMEOUT_MS
+    )
+    assert "queued for the cloud" in dialog.sync_line.text()
+    assert dialog.mark_delivered.isHidden()
+    assert _sql(folder, f"SELECT kind FROM outbox WHERE job_id={job_id} ORDER BY id") == [
+        ("job_start",),
+        ("job_complete",),
+    ]
 
 
 def test_a_delivered_job_offers_no_verdict(qtbot: Any, service: JobLogService, runner: Any) -> None:

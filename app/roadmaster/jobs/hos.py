@@ -153,16 +153,24 @@ class HosClock:
     rest_stop_min: int | None = None
 
     def observe(
-        self, game_time_min: int, driving: bool, rest_stop_min: int | None = None
+        self,
+        game_time_min: int,
+        driving: bool,
+        rest_stop_min: int | None = None,
+        *,
+        max_step_min: int | None = None,
     ) -> HosClock:
-        """The state after one observation."""
+        """The state after one observation.  ``max_step_min`` replaces the rules'
+        gap limit for this step (the history of thinned samples: one a minute of
+        wall time is ~20 game minutes of continuous play)."""
         hint = self.rest_stop_min if rest_stop_min is None else rest_stop_min
         if self.last_t is None or game_time_min < self.last_t:
             return replace(self, last_t=game_time_min, last_driving=driving, rest_stop_min=hint)
         step = game_time_min - self.last_t
+        limit = self.rules.max_step_min if max_step_min is None else max_step_min
         state = self
         if step > 0:
-            if step > self.rules.max_step_min or not self.last_driving:
+            if step > limit or not self.last_driving:
                 state = state._rest(step)
             else:
                 state = state._drive(step, self.last_t)

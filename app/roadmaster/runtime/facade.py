@@ -188,7 +188,7 @@ class Runtime:
             return None
         from roadmaster.runtime.joblog import JobLogService
 
-        return JobLogService(engine)
+        return JobLogService(engine, on_outbox=self.sync_wiring.wake)
 
     def outbox_counts(self) -> tuple[int, int]:
         """(waiting, parked) rows of the cloud queue.  Reads the log: not on the GUI

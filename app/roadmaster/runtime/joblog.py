@@ -9,19 +9,23 @@ log through it, never through storage.
 
 from __future__ import annotations
 
+import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from roadmaster.jobs.achievements import Progress
 from roadmaster.jobs.events import JobStatus
-from roadmaster.storage import joblog
+from roadmaster.jobs.hos_history import HosDay
+from roadmaster.storage import hos_log, job_edit, joblog
+from roadmaster.storage.engine import WRITER
+from roadmaster.storage.history import rebuild_career
 from roadmaster.storage.joblog import JobDetail, MonthPnl, Period, Ranked, SeriesPoint, Standing
 from roadmaster.storage.queries import Cursor, JobQuery, JobRow, Page, job_page
 from roadmaster.storage.tables import jobs
@@ -30,7 +34,9 @@ from roadmaster.telemetry.frame import Game
 __all__ = [
     "Analytics",
     "Cursor",
+    "EditResult",
     "FilterChoices",
+    "HosDay",
     "JobDetail",
     "JobLogService",
     "JobQuery",
@@ -50,7 +56,23 @@ MIN_JOBS_TO_RANK: Final = 3
 TOP_N: Final = 10
 MOVING_AVERAGE_N: Final = 7
 #: The jobs the player may resolve or delete from the detail view.
-UNFINISHED: Final = (JobStatus.ABANDONED.value, JobStatus.NEEDS_REVIEW.value)
+UNFINISHED: Final = job_edit.UNFINISHED
+
+
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """What a job edit did: ``changed`` False when there was nothing to change; the
+    outbox kinds queued for the cloud; in words, what the cloud learns; the titles
+    of achievements the rebuilt career unlocked, and the ids it no longer holds."""
+
+    changed: bool
+    queued: tuple[str, ...] = ()
+    cloud: str = ""
+    unlocked: tuple[str, ...] = ()
+    revoked: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return self.changed
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +100,7 @@ class Analytics:
     months: tuple[MonthPnl, ...]
     standings: tuple[Standing, ...]
     achievements: tuple[Progress, ...]
+    hos: tuple[HosDay, ...]  # the game's days seen in the period, oldest first
     jobs: int
     revenue: int
     profit: float
@@ -106,9 +129,18 @@ def _top_bottom(groups: Sequence[Ranked]) -> tuple[tuple[Ranked, ...], tuple[Ran
 class JobLogService:
     """Queries over one data file's job log (see the module docstring)."""
 
-    def __init__(self, engine: Engine, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        clock: Callable[[], datetime] | None = None,
+        *,
+        on_outbox: Callable[[], None] | None = None,
+    ) -> None:
+        """``on_outbox`` is called after an edit queued rows for the cloud (the
+        runtime passes the sync worker's wake)."""
         self.engine = engine
         self._clock = clock or (lambda: datetime.now(UTC))
+        self._on_outbox = on_outbox
 
     # --- the log -----------------------------------------------------------------------
 
@@ -185,11 +217,37 @@ class JobLogService:
             months=months,
             standings=joblog.standings(src, conds),
             achievements=joblog.achievement_progress(src, game),
+            hos=self.hos_history(period, game),
             jobs=sum(p.jobs for p in points),
             revenue=sum(m.revenue for m in months),
             profit=sum(m.net for m in months),
             distance_km=sum(p.distance_km for p in points),
         )
+
+    def hos_history(self, period: Period = "all", game: Game | None = None) -> tuple[HosDay, ...]:
+        """Driving time and violations per game day (see :mod:`roadmaster.jobs.hos_history`)
+        of ``game``, for the days seen in ``period`` (wall clock, as the other charts;
+        "last10": since the start of the game's tenth newest finished job)."""
+        days = [d for d in hos_log.hos_days(self.engine) if game is None or d.game is game]
+        since: datetime | None = None
+        now = self._clock()
+        if period == "30d":
+            since = now - timedelta(days=30)
+        elif period == "90d":
+            since = now - timedelta(days=90)
+        elif period == "last10":
+            c = jobs.c
+            conds = [c.status != JobStatus.OPEN.value]
+            if game is not None:
+                conds.append(c.game == game.value)
+            last = sa.select(c.started_at).where(*conds).order_by(c.ended_at.desc()).limit(10)
+            with self.engine.connect() as conn:
+                starts = list(conn.execute(last).scalars())
+            since = min(starts) if starts else now
+        if since is not None:
+            stamp = since.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+            days = [d for d in days if d.last_seen >= stamp]
+        return tuple(days)
 
     # --- exports -----------------------------------------------------------------------
 
@@ -222,27 +280,50 @@ class JobLogService:
 
     # --- the player's verdict on an unfinished job ------------------------------------------
 
-    def resolve(self, job_id: int, status: JobStatus) -> bool:
-        """Mark an "abandoned" / "needs review" job delivered or cancelled; False when
-        the job is gone or not unfinished.  Local only: what the cloud was told stays
-        in the outbox as it was (the contract has no way to change a job's outcome)."""
-        if status not in (JobStatus.DELIVERED, JobStatus.CANCELLED):
-            raise ValueError(f"a job can be marked delivered or cancelled, not {status.value}")
-        c = jobs.c
-        stmt = (
-            jobs.update()
-            .where(c.id == job_id, c.status.in_(UNFINISHED))
-            .values(status=status.value, updated_at=self._clock())
-        )
-        with self.engine.begin() as conn:
-            return conn.execute(stmt).rowcount == 1
+    def resolve(self, job_id: int, status: JobStatus) -> EditResult:
+        """Mark an "abandoned" / "needs review" job delivered or cancelled, queue what
+        the cloud must learn (one transaction, see :mod:`roadmaster.storage.job_edit`)
+        and rebuild the career totals; ``changed`` False when the job is gone or no
+        longer unfinished (then nothing is queued)."""
+        with self._write() as conn:
+            outcome = job_edit.resolve_job(conn, job_id, status, self._clock())
+        return self._after(outcome)
 
-    def delete(self, job_id: int) -> bool:
+    def delete(self, job_id: int) -> EditResult:
         """Delete an unfinished job with its samples, events and unsent outbox rows
-        (ON DELETE CASCADE); False when it is gone or not unfinished."""
-        stmt = jobs.delete().where(jobs.c.id == job_id, jobs.c.status.in_(UNFINISHED))
-        with self.engine.begin() as conn:
-            return conn.execute(stmt).rowcount == 1
+        (ON DELETE CASCADE) and rebuild the career totals; ``changed`` False when it
+        is gone or not unfinished."""
+        with self._write() as conn:
+            outcome = job_edit.delete_job(conn, job_id)
+        return self._after(outcome)
+
+    def sync_state(self, job_id: int) -> str:
+        """One line on where the job stands with the cloud (its outbox rows)."""
+        with self.engine.connect() as conn:
+            return job_edit.sync_state(conn, job_id)
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[Connection]:
+        # BEGIN IMMEDIATE: the edit reads the job's outbox rows and then writes; a
+        # deferred transaction would fail if the capture or sync committed between.
+        with self.engine.connect().execution_options(**WRITER) as conn, conn.begin():
+            yield conn
+
+    def _after(self, outcome: job_edit.EditOutcome) -> EditResult:
+        if not outcome.changed:
+            return EditResult(False)
+        if outcome.queued and self._on_outbox is not None:
+            self._on_outbox()
+        rebuilt = rebuild_career(self.engine, self._clock())
+        if rebuilt is None:  # left dropped: the capture's next catch-up rebuilds it
+            return EditResult(True, queued=outcome.queued, cloud=outcome.cloud)
+        return EditResult(
+            True,
+            queued=outcome.queued,
+            cloud=outcome.cloud,
+            unlocked=tuple(u.achievement.title for u in rebuilt.unlocked),
+            revoked=rebuilt.revoked,
+        )
 
     def report_rows(self, query: JobQuery | None, limit: int) -> tuple[tuple[JobRow, ...], int]:
         """The newest ``limit`` jobs of ``query`` and how many match in all (the PDF)."""

@@ -285,11 +285,12 @@ def _already_ended(status: str) -> JobError:
 def complete_job(conn: Connection, user_id: uuid.UUID, body: JobComplete, now: datetime) -> Answer:
     """Complete a job and compute its dashboard figures.  Completing a job that is
     already completed changes nothing and succeeds (the first completion stands);
-    completing a cancelled job is refused."""
+    completing a cancelled job is refused, unless it was cancelled as *abandoned*
+    (it ended with no game event): the player may still say it was delivered."""
     job = _owned_job(conn, user_id, body.job_id)
     if job.status == "completed":
         return Answer(200, {"success": True})
-    if job.status == "cancelled":
+    if job.status == "cancelled" and not job.abandoned:
         raise _already_ended("cancelled")
     figures = job_figures(
         income=job.income,
@@ -306,6 +307,8 @@ def complete_job(conn: Connection, user_id: uuid.UUID, body: JobComplete, now: d
         .values(
             status="completed",
             completed_at=body.completed_at or now,
+            cancelled_at=None,
+            abandoned=None,
             cargo_damage=body.cargo_damage,
             delivered_late=body.delivered_late,
             fuel_consumed=body.fuel_consumed,

@@ -13,9 +13,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from roadmaster.jobs.achievements import Unlocked
@@ -23,8 +26,10 @@ from roadmaster.jobs.career import Career
 from roadmaster.jobs.economics import Expenses, job_economics
 from roadmaster.jobs.events import JobStatus
 from roadmaster.jobs.standings import FinishedJob
+from roadmaster.storage.engine import WRITER
+from roadmaster.storage.keyvalue import put_value
 from roadmaster.storage.store import Store
-from roadmaster.storage.tables import jobs
+from roadmaster.storage.tables import achievements, jobs, settings
 from roadmaster.telemetry.frame import Game
 
 log = logging.getLogger(__name__)
@@ -194,7 +199,12 @@ def open_job_ids(source: Source, below_id: int) -> list[int]:
 
 class CareerKeeper:
     """Keeps the stored career and the unlocked achievements up to date; used by the
-    thread that owns the :class:`Store` (the capture thread, ``demo-data``)."""
+    thread that owns the :class:`Store` (the capture thread, ``demo-data``).
+
+    The stored career is read again at each catch-up and replaced only if it is
+    still the one read (checked in the write transaction): a job edit (see
+    :func:`rebuild_career`) may have dropped or rebuilt it meanwhile, and a fold of
+    the old totals must not overwrite that."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -210,14 +220,19 @@ class CareerKeeper:
         time on a data file without a usable stored career), record the achievements
         they unlocked, store the new career, and return those achievements.
 
-        Unlocks are written before the career: a crash between the two folds the
-        same jobs again next time, and an unlock already recorded is not repeated."""
-        career = self._career
+        Unlocks and the career are written in one transaction."""
+        for _ in range(5):
+            result = self._try_catch_up()
+            if result is not None:
+                return result
+        raise RuntimeError("the stored career kept changing while it was being updated")
+
+    def _try_catch_up(self) -> list[Unlocked] | None:
+        stored = self.store.get_setting(CAREER_KEY)
+        career = Career.from_json(stored)
         if career is None:
-            career = Career.from_json(self.store.get_setting(CAREER_KEY))
-            if career is None:
-                log.info("building the career totals from the job history")
-                career = Career()
+            log.info("building the career totals from the job history")
+            career = Career()
         new = finished_jobs(
             self.store.engine, after_id=career.last_job_id, also_ids=career.open_ids
         )
@@ -228,13 +243,83 @@ class CareerKeeper:
         last_id = max(career.last_job_id, max(job_id for job_id, _ in new))
         still_open = open_job_ids(self.store.engine, last_id)
         career, unlocked = career.advance(new, already, open_ids=still_open)
-        recorded = [
-            u
-            for u in unlocked
-            if self.store.unlock_achievement(
-                u.achievement.id, job_key=u.job.job_key, detail=u.achievement.description
-            )
-        ]
-        self.store.set_setting(CAREER_KEY, career.to_json())
+        with self.store.writer.transaction() as tx:
+            if get_value_in(tx.conn, CAREER_KEY) != stored:
+                return None  # rebuilt or dropped meanwhile: fold again from that
+            recorded = [u for u in unlocked if _unlock(tx.conn, u, tx.now)]
+            put_value(tx.conn, CAREER_KEY, career.to_json(), tx.now)
         self._career = career
         return recorded
+
+
+def get_value_in(conn: Connection, key: str) -> Any:
+    """The settings value under ``key`` read in ``conn``'s transaction (None if none)."""
+    return conn.execute(
+        sa.select(settings.c.value).where(settings.c.key == key)
+    ).scalar_one_or_none()
+
+
+def _unlock(conn: Connection, u: Unlocked, now: datetime) -> bool:
+    job_id = conn.execute(sa.select(_c.id).where(_c.job_key == u.job.job_key)).scalar_one_or_none()
+    stmt = sqlite_insert(achievements).values(
+        id=u.achievement.id, unlocked_at=now, job_id=job_id, detail=u.achievement.description
+    )
+    return bool(conn.execute(stmt.on_conflict_do_nothing(index_elements=["id"])).rowcount)
+
+
+@dataclass(frozen=True, slots=True)
+class CareerRebuild:
+    """What a rebuild changed: achievements that now hold and those that no longer do."""
+
+    jobs: int
+    unlocked: tuple[Unlocked, ...]
+    revoked: tuple[str, ...]
+
+
+def _finished_mark(conn: Connection) -> tuple[Any, ...]:
+    """What changes whenever the finished history does: a job finishing or edited
+    (``updated_at``), or deleted (the count).  Open jobs' progress saves do not count."""
+    row = conn.execute(
+        sa.select(sa.func.count(), sa.func.max(_c.updated_at)).where(
+            _c.status != JobStatus.OPEN.value
+        )
+    ).one()
+    return tuple(row)
+
+
+def rebuild_career(engine: Engine, now: datetime, *, attempts: int = 3) -> CareerRebuild | None:
+    """Rebuild the stored career from the whole history and make the unlocked
+    achievements exactly what :func:`roadmaster.jobs.achievements.evaluate` says of
+    it (after a job edit changed an old job's outcome: its running totals cannot be
+    corrected in place, a streak depends on the order).
+
+    The history is read and folded outside the write lock (a second or two on
+    100,000 jobs: the capture must not wait that long); the short write transaction
+    stores the result only if neither the finished history nor the stored career
+    changed meanwhile, else it starts again.  None when it never got a quiet moment:
+    the career then stays dropped and the next catch-up of the capture rebuilds it."""
+    for _ in range(attempts):
+        with engine.connect() as conn, conn.begin():  # one consistent snapshot
+            stored = get_value_in(conn, CAREER_KEY)
+            mark = _finished_mark(conn)
+            history = finished_jobs(conn)
+            last_id = max((job_id for job_id, _ in history), default=0)
+            still_open = open_job_ids(conn, last_id)
+        career, holds = Career().advance(history, (), open_ids=still_open)
+        held = {u.achievement.id for u in holds}
+        with engine.connect().execution_options(**WRITER) as conn, conn.begin():
+            if get_value_in(conn, CAREER_KEY) != stored or _finished_mark(conn) != mark:
+                continue
+            had = {str(i) for i in conn.execute(sa.select(achievements.c.id)).scalars()}
+            revoked = sorted(had - held)
+            if revoked:
+                conn.execute(achievements.delete().where(achievements.c.id.in_(revoked)))
+            unlocked = tuple(
+                u for u in holds if u.achievement.id not in had and _unlock(conn, u, now)
+            )
+            put_value(conn, CAREER_KEY, career.to_json(), now)
+        if revoked:
+            log.info("achievements no longer held after the edit: %s", ", ".join(revoked))
+        return CareerRebuild(len(history), unlocked, tuple(revoked))
+    log.info("the career totals changed during the rebuild: the next catch-up rebuilds them")
+    return None

@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 
 from roadmaster.exports.files import atomic_path, check_target
+from roadmaster.jobs.hos import rules_for
 from roadmaster.runtime.joblog import Analytics, JobLogService, JobQuery, JobRow
 from roadmaster.telemetry.frame import Game
 from roadmaster.units import currency_for, format_money
@@ -150,7 +151,7 @@ def _summary_page(pages: _Pages, game: Game, a: Analytics, now_text: str) -> Non
     months = a.months[-24:]
     _bar_chart(
         p,
-        QRectF(0, y + 20, area.width(), 260),
+        QRectF(0, y + 16, area.width(), 220),
         "Net profit per month",
         [m.month[2:] for m in months],
         [m.net for m in months],
@@ -158,16 +159,37 @@ def _summary_page(pages: _Pages, game: Game, a: Analytics, now_text: str) -> Non
     top = a.cargo_top[:8]
     _bar_chart(
         p,
-        QRectF(0, y + 320, area.width(), 260),
+        QRectF(0, y + 246, area.width(), 220),
         f"Profit per km by cargo, best ({money.symbol}/km; jobs)",
         [f"{r.key[:14]} ({r.jobs})" for r in top],
         [r.profit_per_km or 0.0 for r in top],
     )
+    days = a.hos[-31:]
+    limit_h = rules_for(game).daily_driving_min / 60.0
+    _bar_chart(
+        p,
+        QRectF(0, y + 476, area.width(), 220),
+        f"Hours of service per game day (limit {limit_h:g} h; red: over; !: violation)",
+        [("! " if d.violations else "") + f"day {d.day}" for d in days],
+        [d.driving_min / 60.0 for d in days],
+        colours=[BAD if d.over_limit else GOOD for d in days],
+        limit=limit_h,
+        empty="no samples with driving in this period",
+    )
 
 
 def _bar_chart(
-    p: QPainter, rect: QRectF, title: str, labels: Sequence[str], values: Sequence[float]
+    p: QPainter,
+    rect: QRectF,
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[float],
+    *,
+    colours: Sequence[QColor] | None = None,
+    limit: float | None = None,
+    empty: str = "no jobs",
 ) -> None:
+    """Bars (green ≥ 0, red < 0, or ``colours``), and ``limit`` as a dashed line."""
     p.setFont(_font(11, True))
     p.drawText(QPointF(rect.left(), rect.top() + 14), title)
     plot = rect.adjusted(40, 28, -4, -44)
@@ -175,9 +197,9 @@ def _bar_chart(
     p.drawRect(plot)
     if not values:
         p.setFont(_font(9))
-        p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "no jobs")
+        p.drawText(plot, Qt.AlignmentFlag.AlignCenter, empty)
         return
-    hi = max(0.0, *values)
+    hi = max(0.0, *values, *(() if limit is None else (limit * 1.1,)))
     lo = min(0.0, *values)
     span = (hi - lo) or 1.0
     zero_y = plot.bottom() - (0 - lo) / span * plot.height()
@@ -187,13 +209,17 @@ def _bar_chart(
         x = plot.left() + i * width
         top = plot.bottom() - (value - lo) / span * plot.height()
         bar = QRectF(x + width * 0.15, min(top, zero_y), width * 0.7, abs(zero_y - top))
-        p.fillRect(bar, GOOD if value >= 0 else BAD)
+        p.fillRect(bar, colours[i] if colours is not None else GOOD if value >= 0 else BAD)
         p.save()
         p.translate(x + width / 2, plot.bottom() + 6)
         p.rotate(35)
         p.setPen(QColor("#333333"))
         p.drawText(QPointF(0, 6), label)
         p.restore()
+    if limit is not None:
+        line_y = plot.bottom() - (limit - lo) / span * plot.height()
+        p.setPen(QPen(QColor("#d08a1c"), 2, Qt.PenStyle.DashLine))
+        p.drawLine(QPointF(plot.left(), line_y), QPointF(plot.right(), line_y))
     p.setPen(QColor("#333333"))
     p.drawText(QPointF(rect.left(), plot.top() + 8), f"{hi:,.0f}")
     p.drawText(QPointF(rect.left(), plot.bottom()), f"{lo:,.0f}")

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from roadmaster.jobs.hos import rules_for
 from roadmaster.runtime.joblog import Analytics, JobLogService, Ranked
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui import theme
@@ -94,7 +95,15 @@ class AnalyticsView(QWidget):
         self.damage = Chart("Damage by route (most damaging)")
         self.months = Chart("Monthly P&L")
         self.months.plot.addLegend(offset=(10, 5))
-        self.charts = (self.income, self.fuel, self.cargo, self.route, self.damage, self.months)
+        self.hos = Chart("Hours of service per game day")
+        self.hos.plot.addLegend(offset=(10, 5))
+        self.hos.plot.setLabel("left", "driving, h")
+        self.hos_caption = QLabel("")
+        self.hos_caption.setObjectName("dim")
+        self.hos_caption.setWordWrap(True)
+        self.charts = (
+            self.income, self.fuel, self.cargo, self.route, self.damage, self.months, self.hos
+        )  # fmt: skip
         self.pnl = QTableWidget(0, 10)
         self.pnl.setHorizontalHeaderLabels(
             ["Month", "Revenue", "Fuel", "Repairs", "Fines", "Tolls", "Ferries/trains",
@@ -118,11 +127,17 @@ class AnalyticsView(QWidget):
         grid.addWidget(self.cargo, 1, 0)
         grid.addWidget(self.damage, 1, 1)
         grid.addWidget(self.route, 2, 0, 1, 2)  # twenty routes need the height
-        grid.addWidget(self.months, 3, 0)
-        grid.addWidget(self._titled("Monthly P&L", self.pnl), 3, 1)
-        grid.addWidget(self._titled("Company standings", self.standings), 4, 0)
-        grid.addWidget(self._titled("Achievements", self.achievements), 4, 1)
-        for row, height in ((0, 320), (1, 340), (2, 480), (3, 320)):
+        hos_box = QWidget()
+        hos_column = QVBoxLayout(hos_box)
+        hos_column.setContentsMargins(0, 0, 0, 0)
+        hos_column.addWidget(self.hos, 1)
+        hos_column.addWidget(self.hos_caption)
+        grid.addWidget(hos_box, 3, 0, 1, 2)
+        grid.addWidget(self.months, 4, 0)
+        grid.addWidget(self._titled("Monthly P&L", self.pnl), 4, 1)
+        grid.addWidget(self._titled("Company standings", self.standings), 5, 0)
+        grid.addWidget(self._titled("Achievements", self.achievements), 5, 1)
+        for row, height in ((0, 320), (1, 340), (2, 480), (3, 340), (4, 320)):
             grid.setRowMinimumHeight(row, height)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -187,6 +202,7 @@ class AnalyticsView(QWidget):
         self._draw_ranked(self.route, a.route_top, a.route_bottom, money, units, c)
         self._draw_damage(a, c)
         self._draw_months(a, money, c)
+        self._draw_hos(a, game, c)
         self._fill_tables(a, money)
         self.refreshed.emit()
 
@@ -333,6 +349,74 @@ class AnalyticsView(QWidget):
                 f"costs {format_money(costs[i], money)}, net {format_money(net[i], money)}"
             ),
         )
+
+    def _draw_hos(self, a: Analytics, game: Game, c) -> None:
+        """Driving hours per game day as bars (over the daily limit in the error
+        colour), the limit as a dashed line, and a marker with the count above each
+        day that broke the break rule or the daily limit."""
+        days = a.hos
+        rules = rules_for(game)
+        self.hos_caption.setText(
+            f"{rules.name}: {rules.driving_rule}, {rules.break_rule}; a violation counts "
+            "once per stretch over the limit. Game days of the game's own clock, from the "
+            "stored samples: driving = moving, or engine on with the parking brake off; "
+            "the samples do not store the engine switch, so engine on is read as rpm "
+            "above 0. Jumps of the game clock (sleeping, ferries) are rest. Not modelled: "
+            + ("60/70-hour weeks, sleeper-berth splits." if game is Game.ATS
+               else "10-hour days, reduced and split rests, weekly limits.")
+        )  # fmt: skip
+        xs = [float(i) for i in range(len(days))]
+        hours = [d.driving_min / 60.0 for d in days]
+        plot = self.hos.plot
+        plot.enableAutoRange(axis="x")  # new days: show them all, even after a zoom
+        if days:
+            plot.addItem(
+                pg.BarGraphItem(
+                    x=xs,
+                    height=hours,
+                    width=0.7,
+                    brushes=[c.error if d.over_limit else c.accent for d in days],
+                    brush=c.accent,  # the legend's swatch
+                    name="driving (red: over the limit)",
+                )
+            )
+            limit_h = rules.daily_driving_min / 60.0
+            plot.plot(
+                [xs[0] - 0.5, xs[-1] + 0.5],
+                [limit_h, limit_h],
+                pen=pen(c.warn.name(), 2, dashed=True),
+                name=f"daily limit {limit_h:g} h",
+            )
+            marked = [(x, d) for x, d in zip(xs, days, strict=True) if d.violations]
+            if marked:
+                plot.plot(
+                    [x for x, _ in marked],
+                    [max(limit_h, d.driving_min / 60.0) + 0.6 for _, d in marked],
+                    pen=None,
+                    symbol="t",
+                    symbolSize=11,
+                    symbolBrush=c.error,
+                    name="violations",
+                )
+                for x, d in marked:
+                    text = pg.TextItem(str(d.violations), color=c.error, anchor=(0.5, 1.0))
+                    text.setPos(x, max(limit_h, d.driving_min / 60.0) + 1.0)
+                    plot.addItem(text)
+            # headroom: the marks above the tallest bars stay clear of the legend
+            plot.setYRange(0, max(limit_h, *hours) * 1.4 + 1.0)
+        step = max(1, len(days) // 8)
+        ticks = [(xs[i], days[i].label) for i in range(0, len(days), step)]
+        plot.getAxis("bottom").setTicks([ticks])
+
+        def describe(i: int) -> str:
+            d = days[i]
+            h, m = divmod(d.driving_min, 60)
+            return (
+                f"{d.label}: {h} h {m:02d} driving (limit {d.limit_min // 60} h) · "
+                f"{d.daily_violations} daily-limit, {d.break_violations} break violations"
+            )
+
+        self.hos.set_hover(xs, describe)
 
     def _fill_tables(self, a: Analytics, money) -> None:
         def m(v: float) -> str:

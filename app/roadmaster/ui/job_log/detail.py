@@ -8,7 +8,9 @@ lays out what arrives.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -24,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from roadmaster.runtime.joblog import JobDetail, JobLogService, JobRow
+from roadmaster.runtime.joblog import EditResult, JobDetail, JobLogService, JobRow
 from roadmaster.ui import theme
 from roadmaster.ui.charts import Chart, pen
 from roadmaster.ui.job_log.model import cell_text
@@ -117,6 +119,10 @@ class JobDetailDialog(QDialog):
         self.detail: JobDetail | None = None
         self.heading = QLabel("Loading…")
         self.heading.setWordWrap(True)
+        # Where the job stands with the cloud, and what the last edit told it.
+        self.sync_line = QLabel("")
+        self.sync_line.setObjectName("jobSyncState")
+        self.sync_line.setWordWrap(True)
         self.route = Chart("Route")
         self.route.plot.setAspectLocked(True)
         self.speed = Chart("Speed and limit")
@@ -177,6 +183,7 @@ class JobDetailDialog(QDialog):
         self.delete_button.clicked.connect(self.delete)
         column = QVBoxLayout(self)
         column.addWidget(self.heading)
+        column.addWidget(self.sync_line)
         column.addWidget(split, 1)
         column.addWidget(buttons)
         screen = (parent.screen() if parent is not None else None) or self.screen()
@@ -185,6 +192,32 @@ class JobDetailDialog(QDialog):
             self.resize(min(1400, room.width() * 9 // 10), min(900, room.height() * 9 // 10))
         load = service.detail
         runner(lambda: load(job_id), self._arrived, self._failed)
+        self._edit_note = ""
+        self._sync_text = ""
+        self._load_sync_state()
+
+    def _load_sync_state(self) -> None:
+        state = self.service.sync_state
+        job_id = self.job_id
+        self.runner(lambda: state(job_id), self._show_sync_state, self._failed)
+
+    def _show_sync_state(self, text: str) -> None:
+        self._sync_text = text
+        self.sync_line.setText(" ".join(t for t in (self._edit_note, text) if t))
+
+    def follow_sync(self, signal: Any) -> None:
+        """Read the job's sync state again when ``signal`` says sync news arrived,
+        while something of the job is still on its way (at most once a second)."""
+        self._sync_timer = QTimer(self)
+        self._sync_timer.setSingleShot(True)
+        self._sync_timer.setInterval(1000)
+        self._sync_timer.timeout.connect(self._load_sync_state)
+        signal.connect(self._sync_news)
+
+    def _sync_news(self, *_: object) -> None:
+        pending = "waiting to be sent" in self._sync_text or "being sent" in self._sync_text
+        if pending and not self._sync_timer.isActive():
+            self._sync_timer.start()
 
     def _failed(self, message: str) -> None:
         self.heading.setText(f"Could not read job {self.job_id}: {message}")
@@ -223,39 +256,72 @@ class JobDetailDialog(QDialog):
 
         if not self._confirm(
             "Change the job",
-            f"Mark job {self.job_id} {status}? Its economics stay as they were stored; "
-            "the cloud keeps what it was already sent.",
+            f"Mark job {self.job_id} {status}? Its economics stay as they were stored. "
+            + (
+                "Its completion is sent to the cloud."
+                if status == "delivered"
+                else "A server with the cancel extension is told; the hosted service "
+                "has no cancel, so there the job simply stays uncompleted."
+            ),
         ):
             return
         verdict = JobStatus(status)
         resolve = self.service.resolve
-        self.runner(lambda: resolve(self.job_id, verdict), self._done, self._failed)
+        self._busy(f"Marking the job {status} and updating the career totals…")
+        self.runner(lambda: resolve(self.job_id, verdict), self._done, self._edit_failed)
 
     def delete(self) -> None:
         if not self._confirm(
             "Delete the job",
             f"Delete job {self.job_id} with its samples and events from the local log? "
-            "This cannot be undone.",
+            "This cannot be undone. A cloud server that already has the job keeps it "
+            "(the cloud API cannot delete a job).",
         ):
             return
         remove = self.service.delete
-        self.runner(lambda: remove(self.job_id), self._deleted, self._failed)
+        self._busy("Deleting the job and updating the career totals…")
+        self.runner(lambda: remove(self.job_id), self._deleted, self._edit_failed)
 
-    def _done(self, ok: bool) -> None:
-        if ok:
+    def _busy(self, text: str) -> None:
+        """While an edit runs (seconds on a long log): no second click, and say why."""
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(False)
+        self.sync_line.setText(text)
+
+    def _edit_failed(self, message: str) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
+        self.sync_line.setText(f"The job was not changed: {message}")
+
+    def _done(self, result: EditResult) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
+        if result.changed:
+            self._edit_note = result.cloud
+            if result.unlocked:
+                self._edit_note += " Achievement unlocked: " + ", ".join(result.unlocked) + "."
+            if result.revoked:
+                self._edit_note += " No longer held: " + ", ".join(result.revoked) + "."
             self.changed.emit(self.job_id)
-            self.runner(lambda: self.service.detail(self.job_id), self._reloaded,
-                        self._failed)  # fmt: skip
+        else:
+            self._edit_note = "Nothing changed: the job is no longer unfinished."
+        self.runner(lambda: self.service.detail(self.job_id), self._reloaded,
+                    self._failed)  # fmt: skip
+        self._load_sync_state()
 
     def _reloaded(self, detail: JobDetail | None) -> None:
         for chart in self.charts:
             chart.plot.clear()
         self._arrived(detail)
 
-    def _deleted(self, ok: bool) -> None:
-        if ok:
+    def _deleted(self, result: EditResult) -> None:
+        for button in (self.mark_delivered, self.mark_cancelled, self.delete_button):
+            button.setEnabled(True)
+        if result.changed:
             self.changed.emit(self.job_id)
             self.accept()
+        else:
+            self.sync_line.setText("Nothing deleted: the job is no longer unfinished.")
 
     def _plot(self, d: JobDetail, units: UnitSystem) -> None:
         c = theme.current()

@@ -142,6 +142,7 @@ class JobLogPages:
         )
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.changed.connect(lambda _id: self._refresh_timer.start())
+        dialog.follow_sync(self.controller.status_changed)
         dialog.destroyed.connect(
             lambda *_: self.details.remove(dialog) if dialog in self.details else None
         )
