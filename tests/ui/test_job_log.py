@@ -228,9 +228,10 @@ def test_the_pdf_report_has_the_hours_of_service_chart(
     text = text.replace("\ufb01", "fi")  # Qt's PDF sets "fi" as a ligature
     assert "Net profit per month" in text and "Profit per km by cargo" in text
     assert "Hours of service per game day (limit 9 h; red: over; !: violation)" in text
-    # the captured drive's first game day broke the rules: its bar is marked
+    # the captured drive broke the rules on some game day (4 h 30 without a break):
+    # its bar is marked
     days = service.hos_history("all", Game.ETS2)
-    assert days and days[0].violations
+    assert any(day.violations for day in days)
     chart = text[text.index("Hours of service") : text.index("Monthly P&L")]
     assert "!" in chart
 

@@ -21,6 +21,10 @@ rounding to ticks):
    city to the destination, where the job is delivered (sometimes late).  About one
    job in five is cancelled instead, in a car park on the last motorway stretch.  After the
    job the trailer is dropped and the next job starts where the truck stands.
+3. Before a job that the game's fatigue timer (``restStop``, 10-12 game hours from
+   the start or the last sleep) would run out on, the driver sleeps, unless no job
+   was driven since: a loading screen (``paused``)
+   during which the game clock jumps 11 hours; the timer starts again.
 
 **Scale.**  The games shrink their maps (ETS2 about 1:19 outside cities, ATS 1:20)
 and run the clock just as much faster: ``common_f.scale`` is 19 (ETS2) or 20 (ATS)
@@ -48,8 +52,25 @@ from roadmaster.telemetry.source import Snapshot
 REFUEL_RATE_L_PER_S: Final = 30.0
 TRAILER_WEAR_PER_KM: Final = (0.8e-4, 1.5e-4, 0.5e-4)  # chassis, wheels, body
 
+GAME_MIN_PER_KM: Final = 16
+"""Game minutes a kilometre of a route takes at most (about 14 on average: the road's
+speeds under the game's time scale, the stops included), for planning a sleep."""
+SLEEP_GAME_MIN: Final = 11 * 60
+"""A night's sleep in game minutes: the EU daily rest (more than the US 10 hours)."""
+
 # A story step waits for simulated seconds, or until a condition holds.
 Wait: TypeAlias = float | Callable[[], bool]
+
+
+def _game_minutes(plan: JobPlan) -> int:
+    """At most how many game minutes ``plan`` takes: its road, and the crossing of a
+    ferry (the game's clock jumps during it; the fatigue timer runs on)."""
+    road_m = plan.route.length_m
+    crossing_min = 0
+    if plan.ferry_m is not None and plan.leg.ferry is not None:
+        road_m -= plan.ferry_m[1] - plan.ferry_m[0]
+        crossing_min = plan.leg.ferry.crossing_game_min
+    return round(road_m / 1000.0 * GAME_MIN_PER_KM) + crossing_min
 
 
 class Simulator:
@@ -167,10 +188,30 @@ class Simulator:
         self.map.truck_config(self.truck.spec)
         yield 2.0
         self._paused = False
-        index = 0
+        index = awake_jobs = 0
         while True:
-            yield from self._job(self._plan_job(index))
+            plan = self._plan_job(index)
+            rest_left = self._rest_min - (self.time_abs - self._game_start_min)
+            # Never twice in a row: a rested driver takes even a job longer than the timer.
+            if awake_jobs and rest_left < _game_minutes(plan):
+                yield from self._sleep()
+                awake_jobs = 0
+            yield from self._job(plan)
             index += 1
+            awake_jobs += 1
+
+    def _sleep(self) -> Iterator[Wait]:
+        """The driver sleeps at the depot before taking a job the game's fatigue timer
+        (``restStop``) would run out on, as a player does: the game shows a loading
+        screen (``time`` stops) and its clock jumps by the night's rest; the timer
+        starts again."""
+        yield 2.0
+        self._paused = True
+        yield 4.0
+        self._game_s += SLEEP_GAME_MIN * 60
+        self._game_start_min = self.time_abs
+        self._paused = False
+        yield 2.0
 
     def _job(self, plan: JobPlan) -> Iterator[Wait]:
         truck = self.truck
