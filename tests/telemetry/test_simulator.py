@@ -383,3 +383,23 @@ def test_simulator_source_stamps_simulated_time_and_ends_after_the_duration() ->
     assert endless.snapshot() is not None
     endless.close()
     assert endless.snapshot() is None
+
+
+@pytest.mark.parametrize("game", ["ets2", "ats"])
+def test_the_driver_sleeps_before_the_fatigue_timer_runs_out(game: str) -> None:
+    """A player sleeps when the game says so: over a dozen jobs the fatigue timer
+    (restStop) never runs far out, and each sleep is a paused stretch in which the
+    game clock jumps a night's rest with the truck parked and the engine off."""
+    s = story(game, 1)
+    frames = s.until_jobs(12, extra_s=0.0, limit_s=6 * 3600.0)
+    loaded = [f for f in frames if f.header.game_time_min > 0]
+    assert min(f.header.rest_stop_min for f in loaded) > -60
+    nights = [
+        (a, b)
+        for a, b in itertools.pairwise(loaded)
+        if b.header.game_time_min - a.header.game_time_min >= 10 * 60
+    ]
+    assert len(nights) >= 2
+    for a, b in nights:
+        assert not a.truck.engine_enabled and a.truck.park_brake
+        assert b.header.rest_stop_min >= 600  # the timer started again: 10-12 h
