@@ -1,19 +1,84 @@
 """Small pyqtgraph helpers shared by the job detail and the analytics: a plot with
-a hover read-out (the numbers under the mouse) and a PNG export."""
+a hover read-out (the numbers under the mouse), a PNG export, and axes whose
+numbers a player reads at a glance ("€1.4M", "900 km", "9 h") instead of
+pyqtgraph's "1.4e+06"."""
 
 from __future__ import annotations
 
 import bisect
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from roadmaster.ui import theme
+from roadmaster.units import Currency
 
 Describe = Callable[[int], str]  # index of the nearest point → text
+TickFormat = Callable[[float, float], str]  # (value, spacing between ticks) → text
+
+_SUFFIXES = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+def compact_number(value: float, spacing: float = 0.0) -> str:
+    """ "1.4M", "900k", "12", "0.5": a tick's number, shortened by its own size,
+    with as many decimals as the ticks' ``spacing`` needs (none where 0)."""
+    if value == 0 or not math.isfinite(value):
+        return "0" if value == 0 else ""
+    size = abs(value)
+    divisor, suffix = next(((d, x) for d, x in _SUFFIXES if size >= d * 0.9995), (1.0, ""))
+    step = abs(spacing) / divisor if spacing else 0.0
+    decimals = 0 if step <= 0 or step >= 1 else min(3, math.ceil(-math.log10(step) - 1e-9))
+    if not spacing and divisor > 1:
+        decimals = 1  # a lone value (a hover): "1.4M", not "1M"
+    text = f"{size / divisor:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return ("-" if value < 0 else "") + text + suffix
+
+
+def money_ticks(currency: Currency, per: str = "") -> TickFormat:
+    """ "€1.4M", "-€200k", "€0"; ``per`` appended ("/km")."""
+
+    def fmt(value: float, spacing: float) -> str:
+        text = compact_number(value, spacing)
+        sign = "-" if text.startswith("-") else ""
+        return f"{sign}{currency.symbol}{text.lstrip('-')}{per}"
+
+    return fmt
+
+
+def unit_ticks(unit: str) -> TickFormat:
+    """ "900 km", "9 h", "4 %": the number and its unit."""
+    return lambda value, spacing: f"{compact_number(value, spacing)} {unit}"
+
+
+class ValueAxis(pg.AxisItem):
+    """An axis whose tick strings come from a :data:`TickFormat`."""
+
+    def __init__(self, orientation: str, fmt: TickFormat, **kw: object) -> None:
+        super().__init__(orientation, **kw)
+        self.fmt = fmt
+        self.enableAutoSIPrefix(False)  # our formats shorten the numbers themselves
+
+    def set_format(self, fmt: TickFormat) -> None:
+        self.fmt = fmt
+        self.picture = None  # pyqtgraph caches the drawn ticks
+        self.update()
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        return [self.fmt(v * scale, spacing * scale) for v in values]
 
 
 class Chart(QWidget):
@@ -26,21 +91,26 @@ class Chart(QWidget):
         self.plot.setMenuEnabled(False)  # its export menu offers SVG, broken with this Qt
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMinimumHeight(150)
+        # The read-out has a line of its own under the title: beside it, a long hover
+        # text would widen the chart past a narrow page.  Ignored width: it never
+        # asks for room, it shows what fits (the full text is in its tooltip).
         self.readout = QLabel(" ")
         self.readout.setObjectName("dim")
         self.readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.readout.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         heading = QLabel(f"<b>{title}</b>")
-        png = QPushButton("PNG…")
+        heading.setWordWrap(True)  # a long title wraps rather than widen the page
+        self.png_button = png = QPushButton("PNG…")
         png.setToolTip("Save this chart as a PNG image")
         png.clicked.connect(lambda: self.save_png())
         top = QHBoxLayout()
-        top.addWidget(heading)
-        top.addStretch(1)
-        top.addWidget(self.readout)
-        top.addWidget(png)
+        top.addWidget(heading, 1)
+        top.addWidget(png, 0, Qt.AlignmentFlag.AlignTop)
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
         column.addLayout(top)
+        column.addWidget(self.readout)
         column.addWidget(self.plot, 1)
         self._xs: Sequence[float] = ()
         self._describe: Describe | None = None
@@ -55,6 +125,13 @@ class Chart(QWidget):
             axis = self.plot.getPlotItem().getAxis(name)
             axis.setTextPen(c.dim)
             axis.setPen(c.panel_edge)
+
+    def format_axis(self, name: str, fmt: TickFormat) -> ValueAxis:
+        """Tick strings of axis ``name`` ("left", "bottom") through ``fmt``."""
+        axis = ValueAxis(name, fmt)
+        self.plot.setAxisItems({name: axis})
+        self.apply_colours()
+        return axis
 
     def set_hover(self, xs: Sequence[float], describe: Describe) -> None:
         """Hovering at x shows ``describe(i)`` of the point nearest x (xs ascending)."""
@@ -82,9 +159,11 @@ class Chart(QWidget):
             return
         point = vb.mapSceneToView(pos)
         if self._describe_y is not None:
-            self.readout.setText(self._describe_y(point.y()) or " ")
+            text = self._describe_y(point.y())
         else:
-            self.readout.setText(self.hover_text_at(point.x()) or " ")
+            text = self.hover_text_at(point.x())
+        self.readout.setText(text or " ")
+        self.readout.setToolTip(text)
 
     def save_png(self, path: str | None = None) -> Path | None:
         if path is None:
