@@ -405,3 +405,45 @@ def test_a_page_arriving_after_its_model_is_gone_is_dropped(qtbot) -> None:
     assert tasks.wait(10_000)
     qtbot.waitUntil(lambda: not tasks._relays, timeout=10_000)
     assert answers == []
+
+
+def _pixels_per_unit(chart: Any) -> tuple[float, float]:
+    vb = chart.plot.getPlotItem().getViewBox()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    rect = vb.boundingRect()
+    return rect.width() / (x1 - x0), rect.height() / (y1 - y0)
+
+
+@pytest.mark.parametrize("job_id", [1, 2, 3])
+def test_the_route_shows_the_whole_trail_at_one_scale(
+    qtbot: Any, service: JobLogService, runner: Any, job_id: int
+) -> None:
+    """The captured jobs (one of them a few hundred metres, cut short by the end of
+    the recording): 1 km is as long across as up, the whole trail shows, and a
+    short trail is neither blown up nor lost (a span of at least 1 km)."""
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    dialog = JobDetailDialog(job_id, service, runner)
+    qtbot.addWidget(dialog)
+    dialog.resize(1366, 768)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    t = dialog.detail.trace  # type: ignore[union-attr]
+    xs = [x / 1000.0 for x in t.x_m]
+    ys = [-z / 1000.0 for z in t.z_m]
+    assert len(xs) > 10
+    vb = dialog.route.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: vb.boundingRect().width() > 100, timeout=5000)
+    per_x, per_y = _pixels_per_unit(dialog.route)
+    assert per_x == pytest.approx(per_y, rel=0.01)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 < min(xs) and max(xs) < x1 and y0 < min(ys) and max(ys) < y1
+    extent = max(max(xs) - min(xs), max(ys) - min(ys))
+    shown = min(x1 - x0, y1 - y0)
+    assert shown >= 1.0  # never a few metres blown up to the whole plot
+    assert shown <= max(extent, 1.0) * 1.6  # nor a trail lost in a huge box
+    # start and end are marked where the trail starts and ends
+    names = {i.toPlainText() for i in vb.addedItems if hasattr(i, "toPlainText")}
+    assert {"Start", "End"} <= names
