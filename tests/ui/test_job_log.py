@@ -414,13 +414,7 @@ def _pixels_per_unit(chart: Any) -> tuple[float, float]:
     return rect.width() / (x1 - x0), rect.height() / (y1 - y0)
 
 
-@pytest.mark.parametrize("job_id", [1, 2, 3])
-def test_the_route_shows_the_whole_trail_at_one_scale(
-    qtbot: Any, service: JobLogService, runner: Any, job_id: int
-) -> None:
-    """The captured jobs (one of them a few hundred metres, cut short by the end of
-    the recording): 1 km is as long across as up, the whole trail shows, and a
-    short trail is neither blown up nor lost (a span of at least 1 km)."""
+def _route_shown(qtbot: Any, service: JobLogService, runner: Any, job_id: int) -> Any:
     from roadmaster.ui.job_log.detail import JobDetailDialog
 
     dialog = JobDetailDialog(job_id, service, runner)
@@ -430,12 +424,19 @@ def test_the_route_shows_the_whole_trail_at_one_scale(
     qtbot.waitExposed(dialog)
     with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
         pass
-    t = dialog.detail.trace  # type: ignore[union-attr]
+    vb = dialog.route.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: vb.boundingRect().width() > 100, timeout=5000)
+    return dialog
+
+
+def _check_route(dialog: Any) -> float:
+    """Asserts one scale across and up, the whole trail inside, Start and End
+    marked; the extent of the trail in km."""
+    t = dialog.detail.trace
     xs = [x / 1000.0 for x in t.x_m]
     ys = [-z / 1000.0 for z in t.z_m]
     assert len(xs) > 10
     vb = dialog.route.plot.getPlotItem().getViewBox()
-    qtbot.waitUntil(lambda: vb.boundingRect().width() > 100, timeout=5000)
     per_x, per_y = _pixels_per_unit(dialog.route)
     assert per_x == pytest.approx(per_y, rel=0.01)
     (x0, x1), (y0, y1) = vb.viewRange()
@@ -444,6 +445,32 @@ def test_the_route_shows_the_whole_trail_at_one_scale(
     shown = min(x1 - x0, y1 - y0)
     assert shown >= 1.0  # never a few metres blown up to the whole plot
     assert shown <= max(extent, 1.0) * 1.6  # nor a trail lost in a huge box
-    # start and end are marked where the trail starts and ends
     names = {i.toPlainText() for i in vb.addedItems if hasattr(i, "toPlainText")}
     assert {"Start", "End"} <= names
+    return extent
+
+
+@pytest.mark.parametrize("job_id", [1, 2, 3])
+def test_the_route_shows_the_whole_trail_at_one_scale(
+    qtbot: Any, service: JobLogService, runner: Any, job_id: int
+) -> None:
+    """The captured jobs (4 to 34 km): 1 km is as long across as up, the whole
+    trail shows in a box not much larger than it, start and end are marked."""
+    assert _check_route(_route_shown(qtbot, service, runner, job_id)) > 3.0
+
+
+def test_a_short_trail_shows_in_a_1_km_box(qtbot: Any, runner: Any, tmp_path: Path) -> None:
+    """A job of a few hundred metres (the capture stopped soon after it began) is
+    shown in a box of about 1 km, not blown up to fill the plot."""
+    recording = record_simulator(tmp_path / "short.rec", "ets2", 0, 40.0)
+    data = tmp_path / "data"
+    assert cli.main(["headless", "--source", f"replay:{recording}", "--data-dir", str(data),
+                     "--no-sync"]) == 0  # fmt: skip
+    engine = open_for_reading(data)
+    try:
+        dialog = _route_shown(qtbot, JobLogService(engine), runner, 1)
+        assert _check_route(dialog) < 0.8
+        (x0, x1), (y0, y1) = dialog.route.plot.getPlotItem().getViewBox().viewRange()
+        assert min(x1 - x0, y1 - y0) == pytest.approx(1.16, rel=0.02)  # 1 km + margins
+    finally:
+        engine.dispose()
