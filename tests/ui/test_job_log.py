@@ -217,6 +217,7 @@ def test_the_pdf_report_has_the_hours_of_service_chart(
     """The report's summary page of the game that was driven carries the HOS chart
     beside the other charts, with the days the capture drove."""
     import subprocess
+    from datetime import UTC, datetime
 
     from roadmaster.runtime.joblog import JobQuery
     from roadmaster.telemetry.frame import Game
@@ -233,6 +234,17 @@ def test_the_pdf_report_has_the_hours_of_service_chart(
     assert days and days[0].violations
     chart = text[text.index("Hours of service") : text.index("Monthly P&L")]
     assert "!" in chart
+    # the chart covers every stored drive of the game: the caption says so, and
+    # names the report's filters that do not apply to it
+    assert "of all the game's stored driving" in " ".join(chart.split())
+    assert "do not apply" not in chart
+    out = tmp_path / "filtered.pdf"
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    write_report(service, out, JobQuery(game=Game.ETS2, started_from=since, cargo="Beverages"))
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = text.replace("\ufb01", "fi")
+    chart = " ".join(text[text.index("Hours of service") : text.index("Monthly P&L")].split())
+    assert "the report's other filters (dates, cargo) do not apply here" in chart
 
 
 def test_export_from_the_view(
