@@ -174,6 +174,16 @@ def test_a_job_detail_shows_its_charts(qtbot: Any, service: JobLogService, runne
     # the speed chart has the limit beside the speed, and hovering reads numbers out
     assert len(dialog.speed.plot.getPlotItem().listDataItems()) == 2
     assert "km/h" in dialog.speed.hover_text_at(5.0)
+    # every axis says its unit (ETS2, metric): in its label or in its tick strings
+
+    def axis(chart: Any, name: str = "left") -> Any:
+        return chart.plot.getPlotItem().getAxis(name)
+
+    assert axis(dialog.speed).labelText == "km/h"
+    assert axis(dialog.rpm).labelText == "rpm"
+    assert axis(dialog.fuel).labelText == "l"
+    assert axis(dialog.damage).tickStrings([0.0, 2.5, 5.0], 1.0, 2.5) == ["0 %", "2.5 %", "5 %"]
+    assert axis(dialog.route).labelText == axis(dialog.route, "bottom").labelText == "km"
     kinds = {dialog.events.item(r, 1).text() for r in range(dialog.events.rowCount())}
     assert {"Toll", "Fine"} <= kinds
     lines = {dialog.economics.item(r, 0).text(): dialog.economics.item(r, 2).text()
