@@ -38,8 +38,9 @@ def compact_number(value: float, spacing: float = 0.0) -> str:
         return "0" if value == 0 else ""
     size = abs(value)
     divisor, suffix = next(((d, x) for d, x in _SUFFIXES if size >= d * 0.9995), (1.0, ""))
-    step = abs(spacing) / divisor if spacing else 0.0
-    decimals = 0 if step <= 0 or step >= 1 else min(3, math.ceil(-math.log10(step) - 1e-9))
+    step = abs(spacing) / divisor
+    # the fewest decimals that tell the ticks apart: 0.25 → 2, 2.5 → 1, 200 → 0
+    decimals = next((d for d in range(4) if abs(step * 10**d - round(step * 10**d)) < 1e-6), 3)
     if not spacing and divisor > 1:
         decimals = 1  # a lone value (a hover): "1.4M", not "1M"
     text = f"{size / divisor:,.{decimals}f}"
