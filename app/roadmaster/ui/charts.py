@@ -65,7 +65,7 @@ def unit_ticks(unit: str) -> TickFormat:
     return lambda value, spacing: f"{compact_number(value, spacing)} {unit}"
 
 
-class ValueAxis(pg.AxisItem):
+class ValueAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no stubs
     """An axis whose tick strings come from a :data:`TickFormat`."""
 
     def __init__(self, orientation: str, fmt: TickFormat, **kw: object) -> None:

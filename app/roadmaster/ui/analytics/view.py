@@ -195,7 +195,7 @@ class AnalyticsView(QWidget):
         scroll = QScrollArea()
         scroll.setObjectName("analyticsScroll")
         scroll.setWidgetResizable(True)
-        self.scroll = scroll
+        self.scroll_area = scroll
         scroll.setWidget(body)
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
