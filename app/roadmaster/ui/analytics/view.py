@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -62,6 +63,9 @@ class Reflow(QWidget):
         self.columns = 0
 
     def add(self, widget: QWidget, *, wide: bool = False) -> None:
+        # Ignored width: the columns share the page evenly, whatever each chart's
+        # axis labels would ask for.
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, widget.sizePolicy().verticalPolicy())
         self.cells.append((widget, wide))
         self.columns = 0
         self._place(2 if self.width() >= self.TWO_COLUMNS_MIN else 1)
