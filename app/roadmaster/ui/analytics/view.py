@@ -173,6 +173,7 @@ class AnalyticsView(QWidget):
             table.setMinimumHeight(220)
         self.achievements = QWidget()
         self._achievements_grid = QGridLayout(self.achievements)
+        self._achievements_grid.setColumnStretch(1, 1)
 
         hos_box = QWidget()
         hos_column = QVBoxLayout(hos_box)
@@ -402,7 +403,7 @@ class AnalyticsView(QWidget):
             self.months.plot.plot(
                 xs, net, pen=pen(c.ok.name(), 2), symbol="o", symbolSize=5, name="net"
             )
-        step = max(1, len(months) // 6)
+        step = max(1, -(-len(months) // 4))  # four labels fit half a page's width
         self.months.plot.getAxis("bottom").setTicks([[(x, months[x].month) for x in xs[::step]]])
         self.months.set_hover(
             [float(x) for x in xs],
@@ -515,5 +516,6 @@ class AnalyticsView(QWidget):
             bar.setValue(int(1000 * p.fraction))
             bar.setFormat(f"{p.current:,.0f} / {p.target:,.0f} {p.achievement.unit}")
             bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            grid.addWidget(label, i // 2, (i % 2) * 2)
-            grid.addWidget(bar, i // 2, (i % 2) * 2 + 1)
+            # one a row: a title and "2,735 / 100 jobs" need half a page between them
+            grid.addWidget(label, i, 0)
+            grid.addWidget(bar, i, 1)
