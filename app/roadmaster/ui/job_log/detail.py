@@ -425,7 +425,9 @@ class JobDetailDialog(QDialog):
             )
             marker.setZValue(10)
             plot.addItem(marker)
-            label = pg.TextItem(name, color=colour, anchor=(0.5, 1.3))
+            # the name on the side towards the box's middle: it stays inside the plot
+            above = y < (box[1][0] + box[1][1]) / 2
+            label = pg.TextItem(name, color=colour, anchor=(0.5, 1.3 if above else -0.3))
             label.setPos(x, y)
             plot.addItem(label)
         # Once set, the range stays: with the aspect locked the view widens one axis
