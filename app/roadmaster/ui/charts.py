@@ -126,6 +126,11 @@ class Chart(QWidget):
             axis = self.plot.getPlotItem().getAxis(name)
             axis.setTextPen(c.dim)
             axis.setPen(c.panel_edge)
+            # the axis title ("km/h", "l") in the ticks' colour: pyqtgraph's default
+            # is dark grey, unreadable on the dark theme (setLabel keeps this style)
+            axis.labelStyle = {"color": c.dim.name()}
+            axis.setLabel(axis.labelText)
+            axis.showLabel(bool(axis.labelText))
 
     def format_axis(self, name: str, fmt: TickFormat) -> ValueAxis:
         """Tick strings of axis ``name`` ("left", "bottom") through ``fmt``."""
