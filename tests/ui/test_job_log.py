@@ -494,5 +494,14 @@ def test_a_short_trail_shows_in_a_1_km_box(qtbot: Any, runner: Any, tmp_path: Pa
         assert _check_route(dialog) < 0.8
         (x0, x1), (y0, y1) = dialog.route.plot.getPlotItem().getViewBox().viewRange()
         assert min(x1 - x0, y1 - y0) == pytest.approx(1.16, rel=0.02)  # 1 km + margins
+        # the other charts of a short job: a litre's change is not blown up to the
+        # plot's height, and the minutes are minutes, not "minutes (x0.001)"
+        (_, _), (f0, f1) = dialog.fuel.plot.getPlotItem().getViewBox().viewRange()
+        assert f1 - f0 >= 20.0
+        (_, _), (d0, d1) = dialog.damage.plot.getPlotItem().getViewBox().viewRange()
+        assert d1 - d0 >= 1.0
+        for chart in dialog.charts[1:]:
+            bottom = chart.plot.getPlotItem().getAxis("bottom")
+            assert "minutes" in bottom.labelString() and "x0" not in bottom.labelString()
     finally:
         engine.dispose()

@@ -129,6 +129,7 @@ class Chart(QWidget):
             # the axis title ("km/h", "l") in the ticks' colour: pyqtgraph's default
             # is dark grey, unreadable on the dark theme (setLabel keeps this style)
             axis.labelStyle = {"color": c.dim.name()}
+            axis.enableAutoSIPrefix(False)  # no "minutes (x0.001)": our labels say the unit
             axis.setLabel(axis.labelText)
             axis.showLabel(bool(axis.labelText))
 
@@ -138,6 +139,19 @@ class Chart(QWidget):
         self.plot.setAxisItems({name: axis})
         self.apply_colours()
         return axis
+
+    def keep_min_span(self, values: Sequence[float], span: float) -> None:
+        """Show at least ``span`` of y around ``values`` (a few litres' change is not
+        blown up to the plot's height, nor its axis to "223.85, 223.90")."""
+        finite = [v for v in values if math.isfinite(v)]
+        if not finite:
+            return
+        low, high = min(finite), max(finite)
+        if high - low < span:
+            middle = (low + high) / 2
+            self.plot.setYRange(middle - span / 2, middle + span / 2, padding=0.05)
+        else:
+            self.plot.enableAutoRange(axis="y")  # a range set for an earlier job
 
     def set_hover(self, xs: Sequence[float], describe: Describe) -> None:
         """Hovering at x shows ``describe(i)`` of the point nearest x (xs ascending)."""

@@ -366,6 +366,8 @@ class JobDetailDialog(QDialog):
         self.rpm.plot.plot(minutes, list(t.engine_rpm), pen=pen(c.ok.name()))
         self.fuel.plot.plot(minutes, fuel, pen=pen(c.warn.name()))
         self.damage.plot.plot(minutes, damage, pen=pen(c.error.name()))
+        self.fuel.keep_min_span(fuel, 5.0 if imperial else 20.0)
+        self.damage.keep_min_span(damage, 1.0)
         self.speed.plot.setLabel("left", "mph" if imperial else "km/h")
         self.rpm.plot.setLabel("left", "rpm")
         self.fuel.plot.setLabel("left", "gal" if imperial else "l")
