@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication, QPushButton, QScrollArea
 
 from roadmaster import cli
@@ -113,3 +114,35 @@ def test_money_axes_read_like_money(request, make_app, qtbot, tmp_path) -> None:
     ]  # fmt: skip
     hos = view.hos.plot.getPlotItem().getAxis("left")
     assert hos.tickStrings([0.0, 9.0], 1.0, 3.0) == ["0 h", "9 h"]
+
+
+def _wheel(widget, point: QPoint, modifiers=Qt.KeyboardModifier.NoModifier) -> bool:
+    """One notch of the mouse wheel, turned towards the player, over ``point``;
+    whether ``widget`` kept it (an event it ignores goes on to the page)."""
+    event = QWheelEvent(
+        QPointF(point), QPointF(widget.mapToGlobal(point)), QPoint(0, 0), QPoint(0, -120),
+        Qt.MouseButton.NoButton, modifiers, Qt.ScrollPhase.NoScrollPhase, False,
+    )  # fmt: skip
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_the_wheel_over_a_chart_is_left_to_the_page(request, make_app, qtbot, tmp_path) -> None:
+    """Charts cover most of the page: the wheel over one does not zoom it but goes on
+    to the page, which scrolls (Qt hands an ignored wheel to the parent: checked by
+    hand under Xvfb, a synthetic event is not passed on); Ctrl+wheel zooms."""
+    _w, view = _analytics_shown(request, make_app, qtbot, tmp_path, 1366, 768)
+    plot = view.income.plot
+    box = plot.getPlotItem().getViewBox()
+    before = box.viewRange()
+    middle = QPoint(plot.viewport().width() // 2, plot.viewport().height() // 2)
+    assert not _wheel(plot.viewport(), middle)
+    assert box.viewRange() == before
+    assert _wheel(plot.viewport(), middle, Qt.KeyboardModifier.ControlModifier)
+    assert box.viewRange() != before
+    # the page itself scrolls on the wheel
+    scroll = view.findChild(QScrollArea)
+    bar = scroll.verticalScrollBar()
+    assert bar.maximum() > 0 and bar.value() == 0
+    _wheel(bar, QPoint(bar.width() // 2, bar.height() // 2))
+    assert bar.value() > 0

@@ -82,13 +82,25 @@ class ValueAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no stubs
         return [self.fmt(v * scale, spacing * scale) for v in values]
 
 
-class Chart(QWidget):
-    """A titled plot, its hover read-out and a "PNG…" button."""
+class PageViewBox(pg.ViewBox):  # type: ignore[misc]  # pyqtgraph has no stubs
+    """A plot's view on a scrolling page: the wheel scrolls the page, Ctrl+wheel
+    zooms (a plain wheel over a chart would zoom it instead of scrolling on)."""
 
-    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+    def wheelEvent(self, ev, axis=None):  # noqa: N802 (Qt's name)
+        if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            super().wheelEvent(ev, axis)
+        else:
+            ev.ignore()
+
+
+class Chart(QWidget):
+    """A titled plot, its hover read-out and a "PNG…" button.  ``on_page``: the
+    chart sits on a scrolling page (the wheel scrolls, Ctrl+wheel zooms)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None, *, on_page: bool = False) -> None:
         super().__init__(parent)
         self.title = title
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(viewBox=PageViewBox()) if on_page else pg.PlotWidget()
         self.plot.setMenuEnabled(False)  # its export menu offers SVG, broken with this Qt
         self.plot.showGrid(x=True, y=True, alpha=0.2)
         self.plot.setMinimumHeight(150)
