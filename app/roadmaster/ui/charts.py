@@ -49,13 +49,13 @@ def compact_number(value: float, spacing: float = 0.0) -> str:
     return ("-" if value < 0 else "") + text + suffix
 
 
-def money_ticks(currency: Currency, per: str = "") -> TickFormat:
-    """ "€1.4M", "-€200k", "€0"; ``per`` appended ("/km")."""
+def money_ticks(currency: Currency) -> TickFormat:
+    """ "€1.4M", "-€200k", "€0"."""
 
     def fmt(value: float, spacing: float) -> str:
         text = compact_number(value, spacing)
         sign = "-" if text.startswith("-") else ""
-        return f"{sign}{currency.symbol}{text.lstrip('-')}{per}"
+        return f"{sign}{currency.symbol}{text.lstrip('-')}"
 
     return fmt
 

@@ -54,7 +54,7 @@ class Reflow(QWidget):
     """Cells in two columns where the width allows (``TWO_COLUMNS_MIN``), else in
     one; a wide cell takes a whole row.  The page scrolls down, never sideways."""
 
-    TWO_COLUMNS_MIN = 860  # two charts of ~420 px: their axes, titles and buttons fit
+    TWO_COLUMNS_MIN = 800  # two charts of ~390 px: their axes, titles and buttons fit
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -198,7 +198,6 @@ class AnalyticsView(QWidget):
         body.add(self._titled("Achievements", self.achievements))
         self.body = body
         scroll = QScrollArea()
-        scroll.setObjectName("analyticsScroll")
         scroll.setWidgetResizable(True)
         self.scroll_area = scroll
         scroll.setWidget(body)
