@@ -505,3 +505,26 @@ def test_a_short_trail_shows_in_a_1_km_box(qtbot: Any, runner: Any, tmp_path: Pa
             assert "minutes" in bottom.labelString() and "x0" not in bottom.labelString()
     finally:
         engine.dispose()
+
+
+def test_the_detail_follows_the_units_setting(
+    qtbot: Any, service: JobLogService, runner: Any
+) -> None:
+    """Imperial units chosen for an ETS2 job: the route in miles (still one scale
+    across and up), speed in mph, fuel in gallons."""
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    dialog = JobDetailDialog(2, service, runner, "imperial")
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+
+    def label(chart: Any, name: str = "left") -> str:
+        return chart.plot.getPlotItem().getAxis(name).labelText
+
+    assert label(dialog.route) == label(dialog.route, "bottom") == "mi"
+    assert label(dialog.speed) == "mph" and label(dialog.fuel) == "gal"
+    t = dialog.detail.trace  # type: ignore[union-attr]
+    miles = [x / 1609.344 for x in t.x_m]
+    xs, _ys = dialog.route.plot.getPlotItem().listDataItems()[0].getData()
+    assert min(xs) == pytest.approx(min(miles)) and max(xs) == pytest.approx(max(miles))
