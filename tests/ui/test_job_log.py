@@ -174,6 +174,16 @@ def test_a_job_detail_shows_its_charts(qtbot: Any, service: JobLogService, runne
     # the speed chart has the limit beside the speed, and hovering reads numbers out
     assert len(dialog.speed.plot.getPlotItem().listDataItems()) == 2
     assert "km/h" in dialog.speed.hover_text_at(5.0)
+    # every axis says its unit (ETS2, metric): in its label or in its tick strings
+
+    def axis(chart: Any, name: str = "left") -> Any:
+        return chart.plot.getPlotItem().getAxis(name)
+
+    assert axis(dialog.speed).labelText == "km/h"
+    assert axis(dialog.rpm).labelText == "rpm"
+    assert axis(dialog.fuel).labelText == "l"
+    assert axis(dialog.damage).tickStrings([0.0, 2.5, 5.0], 1.0, 2.5) == ["0 %", "2.5 %", "5 %"]
+    assert axis(dialog.route).labelText == axis(dialog.route, "bottom").labelText == "km"
     kinds = {dialog.events.item(r, 1).text() for r in range(dialog.events.rowCount())}
     assert {"Toll", "Fine"} <= kinds
     lines = {dialog.economics.item(r, 0).text(): dialog.economics.item(r, 2).text()
@@ -217,6 +227,7 @@ def test_the_pdf_report_has_the_hours_of_service_chart(
     """The report's summary page of the game that was driven carries the HOS chart
     beside the other charts, with the days the capture drove."""
     import subprocess
+    from datetime import UTC, datetime
 
     from roadmaster.runtime.joblog import JobQuery
     from roadmaster.telemetry.frame import Game
@@ -234,6 +245,17 @@ def test_the_pdf_report_has_the_hours_of_service_chart(
     assert any(day.violations for day in days)
     chart = text[text.index("Hours of service") : text.index("Monthly P&L")]
     assert "!" in chart
+    # the chart covers every stored drive of the game: the caption says so, and
+    # names the report's filters that do not apply to it
+    assert "of all the game's stored driving" in " ".join(chart.split())
+    assert "do not apply" not in chart
+    out = tmp_path / "filtered.pdf"
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    write_report(service, out, JobQuery(game=Game.ETS2, started_from=since, cargo="Beverages"))
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    text = text.replace("\ufb01", "fi")
+    chart = " ".join(text[text.index("Hours of service") : text.index("Monthly P&L")].split())
+    assert "the report's other filters (dates, cargo) do not apply here" in chart
 
 
 def test_export_from_the_view(
@@ -406,3 +428,104 @@ def test_a_page_arriving_after_its_model_is_gone_is_dropped(qtbot) -> None:
     assert tasks.wait(10_000)
     qtbot.waitUntil(lambda: not tasks._relays, timeout=10_000)
     assert answers == []
+
+
+def _pixels_per_unit(chart: Any) -> tuple[float, float]:
+    vb = chart.plot.getPlotItem().getViewBox()
+    (x0, x1), (y0, y1) = vb.viewRange()
+    rect = vb.boundingRect()
+    return rect.width() / (x1 - x0), rect.height() / (y1 - y0)
+
+
+def _route_shown(qtbot: Any, service: JobLogService, runner: Any, job_id: int) -> Any:
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    dialog = JobDetailDialog(job_id, service, runner)
+    qtbot.addWidget(dialog)
+    dialog.resize(1366, 768)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+    vb = dialog.route.plot.getPlotItem().getViewBox()
+    qtbot.waitUntil(lambda: vb.boundingRect().width() > 100, timeout=5000)
+    return dialog
+
+
+def _check_route(dialog: Any) -> float:
+    """Asserts one scale across and up, the whole trail inside, Start and End
+    marked; the extent of the trail in km."""
+    t = dialog.detail.trace
+    xs = [x / 1000.0 for x in t.x_m]
+    ys = [-z / 1000.0 for z in t.z_m]
+    assert len(xs) > 10
+    vb = dialog.route.plot.getPlotItem().getViewBox()
+    per_x, per_y = _pixels_per_unit(dialog.route)
+    assert per_x == pytest.approx(per_y, rel=0.01)
+    (x0, x1), (y0, y1) = vb.viewRange()
+    assert x0 < min(xs) and max(xs) < x1 and y0 < min(ys) and max(ys) < y1
+    extent = max(max(xs) - min(xs), max(ys) - min(ys))
+    shown = min(x1 - x0, y1 - y0)
+    assert shown >= 1.0  # never a few metres blown up to the whole plot
+    assert shown <= max(extent, 1.0) * 1.6  # nor a trail lost in a huge box
+    names = {i.toPlainText() for i in vb.addedItems if hasattr(i, "toPlainText")}
+    assert {"Start", "End"} <= names
+    return extent
+
+
+@pytest.mark.parametrize("job_id", [1, 2, 3])
+def test_the_route_shows_the_whole_trail_at_one_scale(
+    qtbot: Any, service: JobLogService, runner: Any, job_id: int
+) -> None:
+    """The captured jobs (4 to 34 km): 1 km is as long across as up, the whole
+    trail shows in a box not much larger than it, start and end are marked."""
+    assert _check_route(_route_shown(qtbot, service, runner, job_id)) > 3.0
+
+
+def test_a_short_trail_shows_in_a_1_km_box(qtbot: Any, runner: Any, tmp_path: Path) -> None:
+    """A job of a few hundred metres (the capture stopped soon after it began) is
+    shown in a box of about 1 km, not blown up to fill the plot."""
+    recording = record_simulator(tmp_path / "short.rec", "ets2", 0, 40.0)
+    data = tmp_path / "data"
+    assert cli.main(["headless", "--source", f"replay:{recording}", "--data-dir", str(data),
+                     "--no-sync"]) == 0  # fmt: skip
+    engine = open_for_reading(data)
+    try:
+        dialog = _route_shown(qtbot, JobLogService(engine), runner, 1)
+        assert _check_route(dialog) < 0.8
+        (x0, x1), (y0, y1) = dialog.route.plot.getPlotItem().getViewBox().viewRange()
+        assert min(x1 - x0, y1 - y0) == pytest.approx(1.16, rel=0.02)  # 1 km + margins
+        # the other charts of a short job: a litre's change is not blown up to the
+        # plot's height, and the minutes are minutes, not "minutes (x0.001)"
+        (_, _), (f0, f1) = dialog.fuel.plot.getPlotItem().getViewBox().viewRange()
+        assert f1 - f0 >= 20.0
+        (_, _), (d0, d1) = dialog.damage.plot.getPlotItem().getViewBox().viewRange()
+        assert d1 - d0 >= 1.0
+        for chart in dialog.charts[1:]:
+            bottom = chart.plot.getPlotItem().getAxis("bottom")
+            assert "minutes" in bottom.labelString() and "x0" not in bottom.labelString()
+    finally:
+        engine.dispose()
+
+
+def test_the_detail_follows_the_units_setting(
+    qtbot: Any, service: JobLogService, runner: Any
+) -> None:
+    """Imperial units chosen for an ETS2 job: the route in miles (still one scale
+    across and up), speed in mph, fuel in gallons."""
+    from roadmaster.ui.job_log.detail import JobDetailDialog
+
+    dialog = JobDetailDialog(2, service, runner, "imperial")
+    qtbot.addWidget(dialog)
+    with qtbot.waitSignal(dialog.loaded, timeout=TIMEOUT_MS):
+        pass
+
+    def label(chart: Any, name: str = "left") -> str:
+        return chart.plot.getPlotItem().getAxis(name).labelText
+
+    assert label(dialog.route) == label(dialog.route, "bottom") == "mi"
+    assert label(dialog.speed) == "mph" and label(dialog.fuel) == "gal"
+    t = dialog.detail.trace  # type: ignore[union-attr]
+    miles = [x / 1609.344 for x in t.x_m]
+    xs, _ys = dialog.route.plot.getPlotItem().listDataItems()[0].getData()
+    assert min(xs) == pytest.approx(min(miles)) and max(xs) == pytest.approx(max(miles))

@@ -100,7 +100,7 @@ def write_report(
             for i, (game, analytics) in enumerate(per_game):
                 if i:
                     pages.new_page()
-                _summary_page(pages, game, analytics, now_text)
+                _summary_page(pages, game, analytics, now_text, query)
                 pages.new_page()
                 _months_page(pages, game, analytics)
                 if progress is not None:
@@ -121,7 +121,9 @@ def _area(pages: _Pages) -> QRectF:
     return QRectF(0, 0, rect.width(), rect.height())
 
 
-def _summary_page(pages: _Pages, game: Game, a: Analytics, now_text: str) -> None:
+def _summary_page(
+    pages: _Pages, game: Game, a: Analytics, now_text: str, query: JobQuery | None = None
+) -> None:
     p = pages.painter
     area = _area(pages)
     money = currency_for(game)
@@ -176,6 +178,41 @@ def _summary_page(pages: _Pages, game: Game, a: Analytics, now_text: str) -> Non
         limit=limit_h,
         empty="no samples with driving in this period",
     )
+    p.setFont(_font(8))
+    p.setPen(QColor("#666666"))
+    p.drawText(
+        QRectF(0, y + 700, area.width(), 40),
+        Qt.TextFlag.TextWordWrap,
+        hos_caption(query or JobQuery(), len(days)),
+    )
+    p.setPen(QColor("#000000"))
+
+
+def hos_caption(query: JobQuery, days: int) -> str:
+    """What the report's hours-of-service chart covers: every stored drive of the
+    game, per game day (the game's clock, not the wall date), whatever the report's
+    other filters; those filters are named when set."""
+    others = [
+        name
+        for name, on in (
+            ("dates", query.started_from is not None or query.started_to is not None),
+            ("game time", query.game_min_from is not None or query.game_min_to is not None),
+            ("cities", bool(query.source_city or query.destination_city or query.city)),
+            ("company", bool(query.company)),
+            ("cargo", bool(query.cargo)),
+            ("status", query.status is not None),
+            ("late only", query.late_only),
+            ("search", bool(query.text)),
+        )
+        if on
+    ]
+    text = (
+        f"{days} game day{'' if days == 1 else 's'} (the last 31 at most) of all the game's "
+        "stored driving, by the game's own clock (a game day is not a calendar date)"
+    )
+    if others:
+        return text + f"; the report's other filters ({', '.join(others)}) do not apply here."
+    return text + "."
 
 
 def _bar_chart(

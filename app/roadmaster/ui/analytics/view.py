@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -29,7 +30,7 @@ from roadmaster.jobs.hos import rules_for
 from roadmaster.runtime.joblog import Analytics, JobLogService, Ranked
 from roadmaster.telemetry.frame import Game
 from roadmaster.ui import theme
-from roadmaster.ui.charts import Chart, pen
+from roadmaster.ui.charts import Chart, ValueAxis, money_ticks, pen, unit_ticks
 from roadmaster.ui.tasks import Runner, owned_by
 from roadmaster.units import (
     UnitPreference,
@@ -47,6 +48,49 @@ def _stamp(label: str) -> float:
     """Seconds since the epoch of a series label (YYYY-MM-DD or YYYY-MM-DD hh:mm)."""
     fmt = "%Y-%m-%d %H:%M" if len(label) > 10 else "%Y-%m-%d"
     return datetime.strptime(label, fmt).timestamp()
+
+
+class Reflow(QWidget):
+    """Cells in two columns where the width allows (``TWO_COLUMNS_MIN``), else in
+    one; a wide cell takes a whole row.  The page scrolls down, never sideways."""
+
+    TWO_COLUMNS_MIN = 800  # two charts of ~390 px: their axes, titles and buttons fit
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.grid = QGridLayout(self)
+        self.cells: list[tuple[QWidget, bool]] = []
+        self.columns = 0
+
+    def add(self, widget: QWidget, *, wide: bool = False) -> None:
+        # Ignored width: the columns share the page evenly, whatever each chart's
+        # axis labels would ask for.
+        widget.setSizePolicy(QSizePolicy.Policy.Ignored, widget.sizePolicy().verticalPolicy())
+        self.cells.append((widget, wide))
+        self.columns = 0
+        self._place(2 if self.width() >= self.TWO_COLUMNS_MIN else 1)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        self._place(2 if event.size().width() >= self.TWO_COLUMNS_MIN else 1)
+
+    def _place(self, columns: int) -> None:
+        if columns == self.columns:
+            return
+        self.columns = columns
+        for widget, _wide in self.cells:
+            self.grid.removeWidget(widget)
+        row = column = 0
+        for widget, wide in self.cells:
+            if wide and column:
+                row, column = row + 1, 0
+            span = columns if wide else 1
+            self.grid.addWidget(widget, row, column, 1, span)
+            column += span
+            if column >= columns:
+                row, column = row + 1, 0
+        for c in range(2):
+            self.grid.setColumnStretch(c, 1 if c < columns else 0)
 
 
 class AnalyticsView(QWidget):
@@ -72,6 +116,7 @@ class AnalyticsView(QWidget):
         self.game.addItem("ETS2", Game.ETS2.value)
         self.game.addItem("ATS", Game.ATS.value)
         self.summary = QLabel("")
+        self.summary.setWordWrap(True)  # two lines on a narrow page, not a wider one
         refresh = QPushButton("Refresh")
         refresh.clicked.connect(self.refresh)
         self.period.currentIndexChanged.connect(lambda _i: self.refresh())
@@ -84,20 +129,29 @@ class AnalyticsView(QWidget):
         top.addWidget(self.summary, 1)
         top.addWidget(refresh)
 
-        self.income = Chart("Income and profit")
+        self.income = Chart("Income and profit", on_page=True)
         self.income.plot.setAxisItems({"bottom": pg.DateAxisItem()})
         self.income.plot.addLegend(offset=(10, 5))
-        self.fuel = Chart("Fuel economy")
+        self.fuel = Chart("Fuel economy", on_page=True)
         self.fuel.plot.setAxisItems({"bottom": pg.DateAxisItem()})
         self.fuel.plot.addLegend(offset=(10, 5))
-        self.cargo = Chart("Profit per distance by cargo (top and bottom, jobs)")
-        self.route = Chart("Profit per distance by route (top and bottom, jobs)")
-        self.damage = Chart("Damage by route (most damaging)")
-        self.months = Chart("Monthly P&L")
+        self.cargo = Chart("Profit per distance by cargo (top and bottom, jobs)", on_page=True)
+        self.route = Chart("Profit per distance by route (top and bottom, jobs)", on_page=True)
+        self.damage = Chart("Damage by route (most damaging)", on_page=True)
+        self.months = Chart("Monthly P&L", on_page=True)
         self.months.plot.addLegend(offset=(10, 5))
-        self.hos = Chart("Hours of service per game day")
+        self.hos = Chart("Hours of service per game day", on_page=True)
         self.hos.plot.addLegend(offset=(10, 5))
-        self.hos.plot.setLabel("left", "driving, h")
+        self.hos.format_axis("left", unit_ticks("h"))
+        self.hos.plot.setLabel("left", "driving")
+        # Money axes read "€1.4M", "€900k" in the shown game's currency (set on arrival).
+        self._money_axes: list[ValueAxis] = [
+            self.income.format_axis("left", money_ticks(currency_for(Game.ETS2))),
+            self.months.format_axis("left", money_ticks(currency_for(Game.ETS2))),
+            self.cargo.format_axis("bottom", money_ticks(currency_for(Game.ETS2))),
+            self.route.format_axis("bottom", money_ticks(currency_for(Game.ETS2))),
+        ]
+        self.damage.format_axis("bottom", unit_ticks("%"))
         self.hos_caption = QLabel("")
         self.hos_caption.setObjectName("dim")
         self.hos_caption.setWordWrap(True)
@@ -119,28 +173,33 @@ class AnalyticsView(QWidget):
             table.setMinimumHeight(220)
         self.achievements = QWidget()
         self._achievements_grid = QGridLayout(self.achievements)
+        self._achievements_grid.setColumnStretch(1, 1)
 
-        body = QWidget()
-        grid = QGridLayout(body)
-        grid.addWidget(self.income, 0, 0)
-        grid.addWidget(self.fuel, 0, 1)
-        grid.addWidget(self.cargo, 1, 0)
-        grid.addWidget(self.damage, 1, 1)
-        grid.addWidget(self.route, 2, 0, 1, 2)  # twenty routes need the height
         hos_box = QWidget()
         hos_column = QVBoxLayout(hos_box)
         hos_column.setContentsMargins(0, 0, 0, 0)
         hos_column.addWidget(self.hos, 1)
         hos_column.addWidget(self.hos_caption)
-        grid.addWidget(hos_box, 3, 0, 1, 2)
-        grid.addWidget(self.months, 4, 0)
-        grid.addWidget(self._titled("Monthly P&L", self.pnl), 4, 1)
-        grid.addWidget(self._titled("Company standings", self.standings), 5, 0)
-        grid.addWidget(self._titled("Achievements", self.achievements), 5, 1)
-        for row, height in ((0, 320), (1, 340), (2, 480), (3, 340), (4, 320)):
-            grid.setRowMinimumHeight(row, height)
+        # Each chart keeps a readable height whether the page has one column or two.
+        for widget, height in ((self.income, 300), (self.fuel, 300), (self.cargo, 340),
+                               (self.damage, 340), (self.route, 480), (hos_box, 360),
+                               (self.months, 320)):  # fmt: skip
+            widget.setMinimumHeight(height)
+        body = Reflow()
+        body.add(self.income)
+        body.add(self.fuel)
+        body.add(self.cargo)
+        body.add(self.damage)
+        body.add(self.route, wide=True)  # twenty routes need the height
+        body.add(hos_box, wide=True)
+        body.add(self.months)
+        body.add(self._titled("Monthly P&L", self.pnl))
+        body.add(self._titled("Company standings", self.standings))
+        body.add(self._titled("Achievements", self.achievements))
+        self.body = body
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
+        self.scroll_area = scroll
         scroll.setWidget(body)
         column = QVBoxLayout(self)
         column.setContentsMargins(6, 6, 6, 6)
@@ -195,6 +254,8 @@ class AnalyticsView(QWidget):
             f"net {format_money(a.profit, money)}{margin}"
         )
         c = theme.current()
+        for axis in self._money_axes:
+            axis.set_format(money_ticks(money))
         for chart in self.charts:
             chart.plot.clear()
         self._draw_series(a, money, units, c)
@@ -245,6 +306,7 @@ class AnalyticsView(QWidget):
             return v
 
         unit = "mpg" if imperial else "l/100 km"
+        self.fuel.plot.setLabel("left", unit)
         economy = [conv(v) for v in a.fuel_l_per_100km]
         average = [conv(v) for v in a.fuel_moving_average]
         self.fuel.plot.plot(
@@ -283,7 +345,7 @@ class AnalyticsView(QWidget):
         chart.plot.getAxis("left").setTicks(
             [[(y, f"{r.key[:26]} ({r.jobs})") for y, r in zip(ys, items, strict=True)]]
         )
-        chart.plot.setLabel("bottom", f"{money.symbol}/{unit}")
+        chart.plot.setLabel("bottom", f"profit per {unit}")
         by_y = {y: (r, v) for y, r, v in zip(ys, items, values, strict=True)}
 
         def describe_y(y: float) -> str:
@@ -306,7 +368,7 @@ class AnalyticsView(QWidget):
         self.damage.plot.getAxis("left").setTicks(
             [[(y, f"{r.key[:26]} ({r.jobs})") for y, r in zip(ys, items, strict=True)]]
         )
-        self.damage.plot.setLabel("bottom", "average truck damage per job, %")
+        self.damage.plot.setLabel("bottom", "average truck damage per job")
         by_y = {y: r for y, r in zip(ys, items, strict=True)}
         self.damage.set_hover_y(
             lambda y: (
@@ -340,7 +402,7 @@ class AnalyticsView(QWidget):
             self.months.plot.plot(
                 xs, net, pen=pen(c.ok.name(), 2), symbol="o", symbolSize=5, name="net"
             )
-        step = max(1, len(months) // 6)
+        step = max(1, -(-len(months) // 4))  # four labels fit half a page's width
         self.months.plot.getAxis("bottom").setTicks([[(x, months[x].month) for x in xs[::step]]])
         self.months.set_hover(
             [float(x) for x in xs],
@@ -453,5 +515,6 @@ class AnalyticsView(QWidget):
             bar.setValue(int(1000 * p.fraction))
             bar.setFormat(f"{p.current:,.0f} / {p.target:,.0f} {p.achievement.unit}")
             bar.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            grid.addWidget(label, i // 2, (i % 2) * 2)
-            grid.addWidget(bar, i // 2, (i % 2) * 2 + 1)
+            # one a row: a title and "2,735 / 100 jobs" need half a page between them
+            grid.addWidget(label, i, 0)
+            grid.addWidget(bar, i, 1)

@@ -8,8 +8,11 @@ lays out what arrives.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Sequence
 from typing import Any
 
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
@@ -28,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from roadmaster.runtime.joblog import EditResult, JobDetail, JobLogService, JobRow
 from roadmaster.ui import theme
-from roadmaster.ui.charts import Chart, pen
+from roadmaster.ui.charts import Chart, pen, unit_ticks
 from roadmaster.ui.job_log.model import cell_text
 from roadmaster.ui.tasks import Runner, owned_by
 from roadmaster.units import (
@@ -40,6 +43,7 @@ from roadmaster.units import (
     format_speed,
     format_volume,
     litres_to_gallons,
+    m_to_miles,
     mps_to_kmh,
     mps_to_mph,
     unit_system,
@@ -53,6 +57,27 @@ EVENT_NAMES = {
     "refuel_start": "Refuelling",
     "refuel": "Refuelled",
 }
+
+
+ROUTE_MIN_SPAN_KM = 1.0  # a trail shorter than this is shown in a 1 km square
+ROUTE_MARGIN = 0.08  # of the span, on each side
+
+
+def route_box(
+    xs: Sequence[float], ys: Sequence[float], min_span: float
+) -> tuple[tuple[float, float], tuple[float, float]] | None:
+    """The x and y ranges of a square around the trail's finite points: its larger
+    extent (at least ``min_span``) plus a margin each side, centred on the trail;
+    None without a point.  Square, so that with the plot's aspect locked the
+    trail's whole box shows at one scale for x and y."""
+    points = [(x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(x) and math.isfinite(y)]
+    if not points:
+        return None
+    x0, x1 = min(p[0] for p in points), max(p[0] for p in points)
+    y0, y1 = min(p[1] for p in points), max(p[1] for p in points)
+    half = max(x1 - x0, y1 - y0, min_span) * (0.5 + ROUTE_MARGIN)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - half, cx + half), (cy - half, cy + half)
 
 
 def economics_lines(r: JobRow) -> list[tuple[str, str, str]]:
@@ -124,11 +149,13 @@ class JobDetailDialog(QDialog):
         self.sync_line.setObjectName("jobSyncState")
         self.sync_line.setWordWrap(True)
         self.route = Chart("Route")
-        self.route.plot.setAspectLocked(True)
+        self.route.plot.setAspectLocked(True, ratio=1.0)  # 1 km is 1 km across and up
         self.speed = Chart("Speed and limit")
         self.rpm = Chart("Engine rpm")
         self.fuel = Chart("Fuel in the tank")
         self.damage = Chart("Truck damage")
+        self.damage.format_axis("left", unit_ticks("%"))
+        self.route_box: tuple[tuple[float, float], tuple[float, float]] | None = None
         self.charts = (self.route, self.speed, self.rpm, self.fuel, self.damage)
         self.events = QTableWidget(0, 4)
         self.events.setHorizontalHeaderLabels(["Game time", "What", "Amount", "Detail"])
@@ -333,20 +360,18 @@ class JobDetailDialog(QDialog):
         limit = [to_speed(v) if v > 0 else float("nan") for v in t.speed_limit_mps]
         fuel = [litres_to_gallons(v) if imperial else v for v in t.fuel_l]
         damage = [100.0 * v for v in t.damage]
-        # connect="finite": a NaN (where the recording was interrupted) breaks the line
-        self.route.plot.plot(
-            [x / 1000.0 for x in t.x_m],
-            [-z / 1000.0 for z in t.z_m],
-            pen=pen(c.accent.name(), 3),
-            connect="finite",
-        )
-        self.route.plot.setLabel("bottom", "km")
-        self.route.plot.setLabel("left", "km")
+        self._plot_route(t.x_m, t.z_m, units, c)
         speed_curve = self.speed.plot.plot(minutes, speed, pen=pen(c.accent.name()))
         self.speed.plot.plot(minutes, limit, pen=pen(c.limit.name(), 1.5, dashed=True))
         self.rpm.plot.plot(minutes, list(t.engine_rpm), pen=pen(c.ok.name()))
         self.fuel.plot.plot(minutes, fuel, pen=pen(c.warn.name()))
         self.damage.plot.plot(minutes, damage, pen=pen(c.error.name()))
+        self.fuel.keep_min_span(fuel, 5.0 if imperial else 20.0)
+        self.damage.keep_min_span(damage, 1.0)
+        self.speed.plot.setLabel("left", "mph" if imperial else "km/h")
+        self.rpm.plot.setLabel("left", "rpm")
+        self.fuel.plot.setLabel("left", "gal" if imperial else "l")
+        self.damage.plot.setLabel("left", "damage")
         for chart in (self.speed, self.rpm, self.fuel, self.damage):
             chart.plot.setLabel("bottom", "minutes")
             for item in chart.plot.getPlotItem().listDataItems():
@@ -374,6 +399,43 @@ class JobDetailDialog(QDialog):
         if not len(t):  # demo data, or a job logged before samples were kept
             for chart in self.charts:
                 chart.readout.setText("no samples stored for this job")
+
+    def _plot_route(
+        self, x_m: Sequence[float], z_m: Sequence[float], units: UnitSystem, c: Any
+    ) -> None:
+        """The trail at one scale across and up (km or mi), fitted with a margin and
+        at least ``ROUTE_MIN_SPAN_KM`` wide, a start and an end marker."""
+        imperial = units is UnitSystem.IMPERIAL
+        unit = "mi" if imperial else "km"
+        scale = m_to_miles(1.0) if imperial else 0.001
+        xs = [x * scale for x in x_m]
+        ys = [-z * scale for z in z_m]  # the game's z points south: north is up
+        plot = self.route.plot
+        # connect="finite": a NaN (where the recording was interrupted) breaks the line
+        plot.plot(xs, ys, pen=pen(c.accent.name(), 3), connect="finite")
+        plot.setLabel("bottom", unit)
+        plot.setLabel("left", unit)
+        box = route_box(xs, ys, ROUTE_MIN_SPAN_KM * 1000.0 * scale)
+        if box is None:
+            return
+        ends = [
+            (x, y) for x, y in zip(xs, ys, strict=True) if math.isfinite(x) and math.isfinite(y)
+        ]
+        for (x, y), name, colour in ((ends[0], "Start", c.ok), (ends[-1], "End", c.error)):
+            marker = pg.ScatterPlotItem(
+                [x], [y], size=12, symbol="o", brush=colour, pen=pg.mkPen(c.text, width=1.5)
+            )
+            marker.setZValue(10)
+            plot.addItem(marker)
+            # the name on the side towards the box's middle: it stays inside the plot
+            above = y < (box[1][0] + box[1][1]) / 2
+            label = pg.TextItem(name, color=colour, anchor=(0.5, 1.3 if above else -0.3))
+            label.setPos(x, y)
+            plot.addItem(label)
+        # Once set, the range stays: with the aspect locked the view widens one axis
+        # to fit the window, so the box (and the trail) always shows whole.
+        plot.setRange(xRange=box[0], yRange=box[1], padding=0.0)
+        self.route_box = box
 
     def _fill_events(self, d: JobDetail) -> None:
         money = currency_for(d.row.game)
