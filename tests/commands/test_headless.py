@@ -98,6 +98,39 @@ def test_headless_on_the_simulator_records_jobs_and_samples(tmp_path: Path) -> N
     assert fines == fined > 0
 
 
+def test_the_same_story_driven_again_is_a_second_run_not_added_to_the_first(
+    tmp_path: Path,
+) -> None:
+    """Driving a job again after it ended (a save loaded after the delivery, or the demo
+    started again on the same folder: the same seed drives the same jobs) records a run
+    of its own.  Before, the second run's samples, fines and tolls were added to the
+    finished job, whose fines then no longer matched its profit."""
+    data = tmp_path / "data"
+    run = ("headless", "--source", "sim", "--duration", "900", "--speedup", "0",
+           "--data-dir", str(data), "--no-sync")  # fmt: skip
+    first = roadmaster(*run)
+    assert first.returncode == 0, first.stderr
+    before = job_figures(data)
+    assert [job[1] for job in before] == ["cancelled", "open"]
+    again = roadmaster(*run)
+    assert again.returncode == 0, again.stderr
+    after = job_figures(data)
+    assert after[0] == before[0]  # the finished job untouched
+    # The job left open is one the player did not finish: the story went back before it.
+    assert after[1][1] == "needs-review"
+    rows = db_rows(data, "SELECT job_key, status FROM jobs ORDER BY id")
+    cancelled = [key for key, status in rows if status == "cancelled"]
+    assert len(cancelled) == 2 and cancelled[1] == cancelled[0] + "#2"
+    # Each run's fines are its own events, and each finished job was told to the cloud once.
+    for fines, fined, starts in db_rows(
+        data,
+        "SELECT fines, (SELECT sum(amount) FROM job_events e WHERE e.job_id = jobs.id "
+        "AND e.kind = 'fine'), (SELECT count(*) FROM outbox o WHERE o.job_id = jobs.id "
+        "AND o.kind = 'job_start') FROM jobs WHERE status = 'cancelled'",
+    ):
+        assert fines == fined > 0 and starts == 1
+
+
 def test_headless_on_a_replay_then_jobs_and_status(
     tmp_path: Path, ets2_recording: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -35,7 +35,7 @@ from roadmaster.storage import outbox as ob
 from roadmaster.storage.fastinsert import FastInsert
 from roadmaster.storage.rows import info_columns, sample_row, stats_columns
 from roadmaster.storage.tables import ECONOMICS_COLUMNS, job_events, jobs, samples, session_log
-from roadmaster.storage.transaction import Tx, Writer
+from roadmaster.storage.transaction import Tx, Writer, run_key
 
 _INSERT_EVENT: Final = job_events.insert()
 _INSERT_LOG: Final = session_log.insert()
@@ -111,9 +111,12 @@ class EventWriter:
         if payload is not None:
             ob.enqueue(tx.conn, kind, payload, job_id=job_id, now=tx.now)
 
-    def _insert_job(self, tx: Tx, job_key: str, info: JobInfo, started_at: datetime) -> int:
+    def _insert_job(
+        self, tx: Tx, job_key: str, info: JobInfo, started_at: datetime, *, run: int = 1
+    ) -> int:
         values = info_columns(info)
-        values.update(job_key=job_key, status="open", started_at=started_at, updated_at=tx.now)
+        stored_key = run_key(job_key, run)
+        values.update(job_key=stored_key, status="open", started_at=started_at, updated_at=tx.now)
         key = tx.conn.execute(_INSERT_JOB, values).inserted_primary_key
         assert key is not None
         job_id = int(key[0])
@@ -121,9 +124,16 @@ class EventWriter:
         return job_id
 
     def _job_started(self, tx: Tx, event: JobStarted) -> None:
-        if self._writer.job_id(tx, event.job_key) is not None:
+        newest = self._writer.newest_run(tx, event.job_key)
+        if newest is not None and newest.status == JobStatus.OPEN.value:
             return  # resumed after a restart or a profile reload: the row is there
-        job_id = self._insert_job(tx, event.job_key, event.info, tx.now)
+        # A new job, or one that ended and is driven again (a save loaded after its
+        # delivery, the demo restarted): a row of its own, so that nothing of this run
+        # is added to the finished one.
+        run = 1 if newest is None else newest.runs + 1
+        job_id = self._insert_job(tx, event.job_key, event.info, tx.now, run=run)
+        if newest is not None:
+            self.log(tx, "job_driven_again", event, {"run": run, "earlier": newest.status})
         self._enqueue(tx, event, job_id)
 
     def _job_ended(

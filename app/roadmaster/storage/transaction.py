@@ -29,7 +29,36 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 
-_JOB_ID_BY_KEY: Final = sa.select(jobs.c.id).where(jobs.c.job_key == sa.bindparam("key"))
+# A job key names a job as the game describes it (tracker.job_key).  The same job driven
+# again after it ended (a save loaded, the demo restarted) is another row, stored under
+# "<key>#2", "<key>#3"…: a key means its newest run.  "#" < "$", so the range is the key's
+# runs and an index range scan.
+_JOB_RUNS: Final = sa.or_(
+    jobs.c.job_key == sa.bindparam("key"),
+    sa.and_(jobs.c.job_key >= sa.bindparam("lo"), jobs.c.job_key < sa.bindparam("hi")),
+)
+_NEWEST_RUN: Final = (
+    sa.select(jobs.c.id, jobs.c.status, sa.func.count().over().label("runs"))
+    .where(_JOB_RUNS)
+    .order_by(jobs.c.id.desc())
+    .limit(1)
+)
+
+
+def run_key(job_key: str, run: int) -> str:
+    """The stored key of a job's ``run``-th run (the first is the key itself)."""
+    return job_key if run <= 1 else f"{job_key}#{run}"
+
+
+def _runs_of(job_key: str) -> dict[str, str]:
+    return {"key": job_key, "lo": job_key + "#", "hi": job_key + "$"}
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    job_id: int
+    status: str
+    runs: int  # how many rows the key has
 
 
 @dataclass(slots=True)
@@ -70,10 +99,16 @@ class Writer:
             return None
         job_id = tx.new_ids.get(job_key) or self._job_ids.get(job_key)
         if job_id is None:
-            job_id = tx.conn.execute(_JOB_ID_BY_KEY, {"key": job_key}).scalar_one_or_none()
-            if job_id is not None:
+            newest = self.newest_run(tx, job_key)
+            if newest is not None:
+                job_id = newest.job_id
                 self._job_ids[job_key] = job_id  # committed before this transaction
         return job_id
+
+    def newest_run(self, tx: Tx, job_key: str) -> Run | None:
+        """The newest stored run of a job key, its status, and how many runs it has."""
+        row = tx.conn.execute(_NEWEST_RUN, _runs_of(job_key)).first()
+        return None if row is None else Run(int(row.id), str(row.status), int(row.runs))
 
     def raise_mapped(self, exc: sa.exc.DBAPIError | sqlite3.Error) -> NoReturn:
         mapped = map_sqlite_error(exc, self._data_file)
