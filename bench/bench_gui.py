@@ -42,12 +42,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
-TARGETS = {"window": 2.0, "demo": 8.0, "overlay": 1.5, "fast": 2.0}
+TARGETS = {"window": 2.0, "demo": 8.0, "overlay": 1.5, "fast": 2.0, "hidden": 1.5}
 LABELS = {
     "window": "window on a simulator feed (no sync)",
     "demo": "whole demo (window, simulator, server, sync)",
     "overlay": "overlay only (window minimised)",
     "fast": "window on a simulator feed at 20×",
+    "hidden": "nothing shown (minimised, no overlay)",
 }
 
 
@@ -108,7 +109,7 @@ class Result:
     report: dict[str, object]
 
 
-def write_settings(home: Path, shm: Path, overlay: bool) -> None:
+def write_settings(home: Path, shm: Path, overlay: bool, minimised: bool) -> None:
     """The player's way to choose a telemetry file (Settings → Game); for the overlay
     case also the overlay shown at start and the window started minimised."""
     env_home = os.environ.get("ROADMASTER_HOME")
@@ -121,7 +122,7 @@ def write_settings(home: Path, shm: Path, overlay: bool) -> None:
         s.game.telemetry_path = str(shm)
         s.cloud.sync_enabled = False
         s.overlay.enabled = overlay
-        s.startup.start_minimised = overlay
+        s.startup.start_minimised = minimised
         save_settings(s)
     finally:
         if env_home is None:
@@ -154,7 +155,9 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
                 if time.monotonic() > deadline or sim.poll() is not None:
                     raise SystemExit("bench_gui: the simulator did not start")
                 time.sleep(0.1)
-            write_settings(home, shm, overlay=case == "overlay")
+            write_settings(
+                home, shm, overlay=case == "overlay", minimised=case in ("overlay", "hidden")
+            )
         # The app's own hooks measure ticks over slightly more than our window, then quit.
         app_cmd = [
             *gui,
@@ -258,6 +261,9 @@ def main(argv: list[str] | None = None) -> int:
         if early is not None:
             print(f"  loaded before paint   {', '.join(early) or 'none'}")  # type: ignore[arg-type]
         print(f"  overlay: {rep['overlay']}, sync running: {rep['sync']}")
+        if rep.get("diag_paints"):
+            for k, v in sorted(rep["diag_paints"].items(), key=lambda kv: -kv[1]):
+                print(f"    paint {k:<40} {v}")
     return 0
 
 
