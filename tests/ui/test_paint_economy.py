@@ -5,6 +5,8 @@ event), so a count after it is final: no waiting on a clock."""
 
 from __future__ import annotations
 
+from PySide6.QtCore import QEvent, QObject
+from PySide6.QtGui import QImage, QRegion
 from PySide6.QtWidgets import QApplication
 
 from roadmaster.ui import view_models as vm
@@ -144,3 +146,52 @@ def test_bars_and_the_damage_panel_are_opaque_in_the_cards_colour(qtbot):
     for widget in (view.fuel, view.damage):
         image = widget.grab().toImage()
         assert image.pixelColor(1, image.height() - 2).name() == widget.colours().panel.name()
+
+
+def _on_screen(widget) -> QImage:
+    """What the window system shows of ``widget`` (its backing store), not a fresh
+    paint: a repaint that missed a changed pixel shows here."""
+    screen = widget.screen()
+    return screen.grabWindow(widget.winId()).toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_a_moving_needle_repaints_only_its_part_and_the_dial_stays_whole(qtbot):
+    now = [0.0]
+    dial = DialGauge("Speed", clock=lambda: now[0])
+    qtbot.addWidget(dial)
+    dial.resize(320, 300)
+    dial.set_scale(140.0, 20.0)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_reading(60.0, "60", "km/h", caption="limit 80", limit=80.0)
+    qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
+    _flush()
+    regions: list[QRegion] = []
+    dial.installEventFilter(_RegionSpy(regions, dial))
+    # 10 Hz readings while accelerating, braking and cruising; a big jump eases
+    for kmh in (61.0, 62.5, 64.0, 63.2, 63.9, 90.0, 89.5, 88.0, 30.0, 31.0):
+        now[0] += 0.1
+        dial.set_reading(kmh, f"{kmh:.0f}", "km/h", caption="limit 80", limit=80.0)
+        qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
+        _flush()
+    assert regions, "the needle moved"
+    whole = dial.width() * dial.height()
+    # a small step repaints a small part of the dial, not all of it
+    assert min(_area(r) for r in regions) < whole / 4
+    # and what is on screen is exactly a full paint of the final state
+    assert _on_screen(dial) == dial.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _area(region: QRegion) -> int:
+    return sum(r.width() * r.height() for r in region)
+
+
+class _RegionSpy(QObject):
+    def __init__(self, regions: list[QRegion], parent: QObject) -> None:
+        super().__init__(parent)
+        self.regions = regions
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+        if event.type() == QEvent.Type.Paint:
+            self.regions.append(QRegion(event.region()))
+        return False

@@ -22,8 +22,17 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QRegion,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from roadmaster.ui import theme
@@ -159,18 +168,14 @@ class DialGauge(Instrument):
         cruise: float | None = None,
         alarm: bool = False,
     ) -> None:
-        static = (text, unit, caption, limit, cruise, alarm)
-        if static != (
-            self.value_text,
-            self.unit,
-            self.caption,
-            self.limit,
-            self.cruise,
-            self.alarm,
-        ):
+        static = (unit, caption, limit, cruise, alarm)
+        if static != (self.unit, self.caption, self.limit, self.cruise, self.alarm):
             self.value_text, self.unit, self.caption = text, unit, caption
             self.limit, self.cruise, self.alarm = limit, cruise, alarm
             self.update()
+        elif text != self.value_text:
+            self.value_text = text
+            self.update(self._number_rect())  # only the number changed
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
@@ -186,8 +191,53 @@ class DialGauge(Instrument):
                 self._ease.start()
                 return
         if self._visible_move(gap):
-            self.shown = self.value
-            self.update()
+            self._move_needle(self.value)
+
+    def _move_needle(self, to: float) -> None:
+        """Draw the needle at ``to``: only the part of the dial that changes (the
+        needle's old and new places and the arc between them) is repainted."""
+        if to == self.shown:
+            return
+        region = self._needle_region(self.shown, to)
+        self.shown = to
+        self.update(region)
+
+    def _number_rect(self) -> QRect:
+        centre, radius = self._geometry()
+        rect = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
+        return rect.toAlignedRect().adjusted(-2, -2, 2, 2)
+
+    def _needle_region(self, a: float, b: float) -> QRegion:
+        """The pixels that differ between the needle (and the filled arc) at ``a``
+        and at ``b``: the two needles' boxes and the box of the arc between them."""
+        centre, radius = self._geometry()
+        width = max(4.0, radius * 0.07)
+        pen = max(3.0, radius * 0.03)
+        region = QRegion()
+        for v in (a, b):
+            ang = self._angle(v)
+            c, s_ = math.cos(ang), math.sin(ang)
+            r0, r1 = radius * 0.5, radius - width * 1.4
+            x0, y0 = centre.x() + r0 * c, centre.y() - r0 * s_
+            x1, y1 = centre.x() + r1 * c, centre.y() - r1 * s_
+            box = QRectF(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            m = pen / 2 + 2
+            region += box.adjusted(-m, -m, m, m).toAlignedRect()
+        # the filled arc between the two values (drawn with a flat cap on a circle
+        # of radius - width / 2, ``width`` wide)
+        lo, hi = sorted((a, b))
+        ra = radius - width / 2
+        steps = max(2, math.ceil(abs(self._angle(lo) - self._angle(hi)) / math.radians(10)))
+        xs, ys = [], []
+        for i in range(steps + 1):
+            ang = self._angle(lo + (hi - lo) * i / steps)
+            xs.append(centre.x() + ra * math.cos(ang))
+            ys.append(centre.y() - ra * math.sin(ang))
+        m = width / 2 + 3
+        region += QRectF(
+            min(xs) - m, min(ys) - m, max(xs) - min(xs) + 2 * m, max(ys) - min(ys) + 2 * m
+        ).toAlignedRect()
+        return region
 
     def _visible_move(self, gap: float) -> bool:
         """Would moving the needle by ``gap`` (in scale units) show?"""
@@ -201,11 +251,11 @@ class DialGauge(Instrument):
         return self._ease.isActive()
 
     def _step(self) -> None:
-        self.shown += (self.value - self.shown) * EASE_FACTOR
-        if not self.isVisible() or not self._visible_move(abs(self.value - self.shown)):
-            self.shown = self.value
+        to = self.shown + (self.value - self.shown) * EASE_FACTOR
+        if not self.isVisible() or not self._visible_move(abs(self.value - to)):
+            to = self.value
             self._ease.stop()
-        self.update()
+        self._move_needle(to)
 
     def _angle(self, value: float) -> float:
         share = 0.0 if self.maximum <= 0 else min(max(value / self.maximum, 0.0), 1.05)
