@@ -191,7 +191,7 @@ class _RegionSpy(QObject):
         super().__init__(parent)
         self.regions = regions
 
-    def eventFilter(self, obj, event) -> bool:  # noqa: N802 - Qt override
+    def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.Paint:
             self.regions.append(QRegion(event.region()))
         return False
