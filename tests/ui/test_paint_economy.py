@@ -174,6 +174,8 @@ def test_a_moving_needle_repaints_only_its_part_and_the_dial_stays_whole(qtbot):
         dial.set_reading(kmh, f"{kmh:.0f}", "km/h", caption="limit 80", limit=80.0)
         qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
         _flush()
+    qtbot.waitUntil(lambda: dial.value_text == "31", timeout=5000)  # the last number shows
+    _flush()
     assert regions, "the needle moved"
     whole = dial.width() * dial.height()
     # a small step repaints a small part of the dial, not all of it
@@ -195,3 +197,25 @@ class _RegionSpy(QObject):
         if event.type() == QEvent.Type.Paint:
             self.regions.append(QRegion(event.region()))
         return False
+
+
+def test_the_number_changes_at_most_five_times_a_second_and_the_last_one_shows(qtbot):
+    now = [10.0]
+    dial = DialGauge("Engine rpm", clock=lambda: now[0])
+    qtbot.addWidget(dial)
+    dial.resize(320, 300)
+    dial.set_scale(2500.0, 500.0)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_reading(1350.0, "1350", "rpm")
+    qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
+    _flush()
+    shown: list[str] = []
+    for i in range(1, 10):  # 10 Hz readings, each with a new number
+        now[0] += 0.1
+        dial.set_reading(1350.0 + 10 * i, f"{1350 + 10 * i}", "rpm")
+        shown.append(dial.value_text)
+    # one new number in each 0.2 s, not one per reading
+    assert len(set(shown)) <= 5
+    assert dial.value_text != "1440"
+    qtbot.waitUntil(lambda: dial.value_text == "1440", timeout=5000)  # the newest, soon

@@ -42,14 +42,24 @@ EASE_INTERVAL_MS = 33
 EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
 # A jump larger than this share of the scale eases; smaller steps are drawn at once.
 EASE_JUMP_SHARE = 0.04
-# A needle move smaller than this at the needle's tip is not worth a repaint.
-NEEDLE_STEP_PX = 0.75
+# A needle move smaller than this at the needle's tip is not worth a repaint (a
+# slow, steady change then moves the needle in 1.5-pixel steps at 5-10 Hz).
+NEEDLE_STEP_PX = 1.5
+# The number under the needle changes at most this often (a truck's own display is
+# no faster; at the telemetry's 10 Hz the last digit only flickers); the newest one
+# is always shown, at most this late.
+TEXT_INTERVAL_S = 0.2
 # Big jumps one after another (a fast feed, a replay) are drawn at once, not eased:
 # the ~30 Hz animation would then run all the time.
 EASE_QUIET_S = 1.0
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
 LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
+
+
+def _around(rect: QRectF) -> QRect:
+    """``rect`` in whole pixels with a margin (antialiased glyphs reach past it)."""
+    return rect.toAlignedRect().adjusted(-4, -4, 4, 4)
 
 
 def _font(px: float, bold: bool = False) -> QFont:
@@ -137,6 +147,11 @@ class DialGauge(Instrument):
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
         self._eased_at = -EASE_QUIET_S  # when the last big jump came
+        self._text_at = -TEXT_INTERVAL_S  # when the number last changed
+        self._pending_text: str | None = None
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.timeout.connect(TICKS.wrap("gauge.text", self._show_pending_text))
         # Small enough for a 1024×600 window (the dials take what the screen gives).
         self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -170,12 +185,20 @@ class DialGauge(Instrument):
     ) -> None:
         static = (unit, caption, limit, cruise, alarm)
         if static != (self.unit, self.caption, self.limit, self.cruise, self.alarm):
-            self.value_text, self.unit, self.caption = text, unit, caption
+            self.unit, self.caption = unit, caption
             self.limit, self.cruise, self.alarm = limit, cruise, alarm
+            self._set_text(text)
             self.update()
-        elif text != self.value_text:
-            self.value_text = text
-            self.update(self._number_rect())  # only the number changed
+        elif text != (self.value_text if self._pending_text is None else self._pending_text):
+            now = self._clock()
+            wait = TEXT_INTERVAL_S - (now - self._text_at)
+            if wait <= 0:
+                self._set_text(text)
+                self.update(self._number_rect())  # only the number changed
+            else:
+                self._pending_text = text
+                if not self._text_timer.isActive():
+                    self._text_timer.start(max(1, math.ceil(wait * 1000)))
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
@@ -193,6 +216,18 @@ class DialGauge(Instrument):
         if self._visible_move(gap):
             self._move_needle(self.value)
 
+    def _set_text(self, text: str) -> None:
+        self._pending_text = None
+        self._text_timer.stop()
+        if text != self.value_text:
+            self.value_text = text
+            self._text_at = self._clock()
+
+    def _show_pending_text(self) -> None:
+        if self._pending_text is not None:
+            self._set_text(self._pending_text)
+            self.update(self._number_rect())
+
     def _move_needle(self, to: float) -> None:
         """Draw the needle at ``to``: only the part of the dial that changes (the
         needle's old and new places and the arc between them) is repainted."""
@@ -205,7 +240,7 @@ class DialGauge(Instrument):
     def _number_rect(self) -> QRect:
         centre, radius = self._geometry()
         rect = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
-        return rect.toAlignedRect().adjusted(-2, -2, 2, 2)
+        return _around(rect)
 
     def _needle_region(self, a: float, b: float) -> QRegion:
         """The pixels that differ between the needle (and the filled arc) at ``a``
@@ -337,7 +372,13 @@ class DialGauge(Instrument):
         p = QPainter(self)
         c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.drawPixmap(0, 0, self._face)
+        # Only the parts asked for (a moving needle repaints a small region): the
+        # face is copied rect by rect, and texts outside the region are not drawn.
+        region = event.region()
+        ratio = self._face.devicePixelRatio()
+        for r in region:
+            source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
+            p.drawPixmap(QRectF(r), self._face, source)
         centre, radius = self._geometry()
         width = max(4.0, radius * 0.07)
         inner = QRectF(
@@ -369,19 +410,21 @@ class DialGauge(Instrument):
         )
         p.drawLine(base, tip)
         # the number: the biggest thing on the dial
-        p.setPen(c.error if self.alarm else c.text)
-        p.setFont(_font(radius * 0.42, bold=True))
         number = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
-        p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
-        p.setPen(c.dim)
-        p.setFont(_font(radius * 0.13))
+        if region.intersects(_around(number)):
+            p.setPen(c.error if self.alarm else c.text)
+            p.setFont(_font(radius * 0.42, bold=True))
+            p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
         unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
-        p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
-        if self.caption:
+        if region.intersects(_around(unit)):
+            p.setPen(c.dim)
+            p.setFont(_font(radius * 0.13))
+            p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
+        cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
+        if self.caption and region.intersects(_around(cap)):
             # The limit is information until it is broken: red only while speeding.
             p.setPen(c.limit if self.caption_alarm() else c.dim)
             p.setFont(_font(radius * 0.12, bold=True))
-            cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
             p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)
         p.end()
 
