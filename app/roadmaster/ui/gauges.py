@@ -49,6 +49,7 @@ NEEDLE_STEP_PX = 1.5
 # no faster; at the telemetry's 10 Hz the last digit only flickers); the newest one
 # is always shown, at most this late.
 TEXT_INTERVAL_S = 0.2
+TEXT_GRACE_S = 0.15
 # Big jumps one after another (a fast feed, a replay) are drawn at once, not eased:
 # the ~30 Hz animation would then run all the time.
 EASE_QUIET_S = 1.0
@@ -196,9 +197,13 @@ class DialGauge(Instrument):
                 self._set_text(text)
                 self.update(self._number_rect())  # only the number changed
             else:
+                # Shown with a later reading's repaint (one repaint, not two); the
+                # timer only when no reading comes in time (the feed stopped).
                 self._pending_text = text
                 if not self._text_timer.isActive():
-                    self._text_timer.start(max(1, math.ceil(wait * 1000)))
+                    self._text_timer.start(max(1, math.ceil((wait + TEXT_GRACE_S) * 1000)))
+        elif self._pending_text is not None and self._clock() - self._text_at >= TEXT_INTERVAL_S:
+            self._show_pending_text()
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
