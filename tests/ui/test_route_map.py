@@ -88,7 +88,7 @@ def test_a_hidden_map_draws_nothing_and_catches_up_when_shown(qtbot):
     controller.set_view_active("route", view.seen())
     _samples(controller, range(0, 10))
     view.show_position(_at(9.0, 0.0))
-    assert len(view.session_curve.xData) == 10
+    assert len(view.trail_points()) == 10
     tabs.setCurrentIndex(1)  # the player looks at the job tab: the map is hidden
     _flush()
     assert not controller.is_view_active("route")
@@ -100,12 +100,12 @@ def test_a_hidden_map_draws_nothing_and_catches_up_when_shown(qtbot):
         controller.tick()
     assert seen == []  # no reading reaches the hidden map
     assert (view.trail_updates, view.range_changes) == (updates, ranges)
-    assert len(view.session_curve.xData) == 10
+    assert len(view.trail_points()) == 10
     tabs.setCurrentIndex(0)  # shown again: the whole trail at once
     _flush()
     assert controller.is_view_active("route")
     assert view.trail_updates == updates + 1
-    assert len(view.session_curve.xData) == 100
+    assert len(view.trail_points()) == 100
 
 
 def test_end_markers_and_labels_are_set_once_not_per_sample(qtbot):
@@ -117,7 +117,21 @@ def test_end_markers_and_labels_are_set_once_not_per_sample(qtbot):
     for start in range(0, 50, 10):
         _samples(controller, range(start, start + 10))
         view.show_position(_at(float(start), 0.0))
-    assert len(view.session_curve.xData) == 50  # the trail followed every sample
+    assert len(view.trail_points()) == 50  # the trail followed every sample
     assert len(calls) == 1  # the markers were drawn once
     assert view.source_label.toPlainText() == "source"
     assert view.destination_label.toPlainText() == "destination"
+
+
+def test_new_samples_draw_a_short_tail_not_the_whole_trail_again(qtbot):
+    controller, _tabs, view = _map(qtbot)
+    _samples(controller, range(0, 500))  # a long session already
+    view.show_position(_at(499.0, 0.0))
+    whole: list[object] = []
+    view.session_curve.sigPlotChanged.connect(whole.append)
+    for start in range(500, 530, 2):  # a sample a second, the map every two
+        _samples(controller, range(start, start + 2))
+        view.show_position(_at(float(start + 1), 0.0))
+    assert whole == []  # the 500-point curve was not set again
+    assert len(view.session_tail.xData) == 31  # the new points, joined to the curve
+    assert [x for x, _ in view.trail_points()] == [float(x) for x in range(530)]

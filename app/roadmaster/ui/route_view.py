@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from roadmaster.telemetry.status import Reading
 from roadmaster.ui import theme
 from roadmaster.ui import view_models as vm
-from roadmaster.ui.controller import AppController
+from roadmaster.ui.controller import AppController, Trail
 
 FOLLOW_SPAN_M = 4000.0  # the default view while following: about 4 km across
 MIN_SPAN_M = 200.0
@@ -37,6 +37,9 @@ MIN_SPAN_M = 200.0
 # (this share of its width and height): a range change repaints the whole plot, axes
 # and grid included, so moving it every reading cost more than the rest of the map.
 DEADBAND_SHARE = 0.6
+# New trail points drawn by the trail's small tail curve before the whole trail is
+# set again (one sample a second: about a minute).
+TAIL_POINTS = 60
 # The heading arrow is redrawn only when its tip would move by this many pixels.
 HEADING_STEP_PX = 1.0
 
@@ -75,6 +78,14 @@ class RouteView(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.plot.addItem(curve)
+        # The newest points of each trail, drawn by a small curve of their own: a new
+        # sample then repaints a few pixels, not the whole trail (and the plot under
+        # it); the whole trail is set again every TAIL_POINTS points.
+        self.session_tail = pg.PlotDataItem()
+        self.job_tail = pg.PlotDataItem()
+        for curve in (self.session_tail, self.job_tail):
+            self.plot.addItem(curve)
+        self._trail_set: dict[str, tuple[object, int]] = {}
         self.ends = pg.ScatterPlotItem(size=14, pxMode=True)
         self.plot.addItem(self.ends)
         self.source_label = pg.TextItem("", anchor=(0.5, 1.4))
@@ -127,8 +138,10 @@ class RouteView(QWidget):
             axis = self.plot.getAxis(side)
             axis.setPen(c.panel_edge)
             axis.setTextPen(c.dim)
-        self.session_curve.setPen(pg.mkPen(c.dim, width=2))
-        self.job_curve.setPen(pg.mkPen(c.accent, width=3))
+        for curve in (self.session_curve, self.session_tail):
+            curve.setPen(pg.mkPen(c.dim, width=2))
+        for curve in (self.job_curve, self.job_tail):
+            curve.setPen(pg.mkPen(c.accent, width=3))
         self.source_label.setColor(c.ok)
         self.destination_label.setColor(c.limit)
         self.heading.setPen(pg.mkPen(c.warn, width=3))
@@ -184,8 +197,8 @@ class RouteView(QWidget):
             return
         self._revision = route.revision
         self.trail_updates += 1
-        self.session_curve.setData(route.session.xs, route.session.ys)
-        self.job_curve.setData(route.job.xs, route.job.ys)
+        self._draw_trail("session", route.session, self.session_curve, self.session_tail)
+        self._draw_trail("job", route.job, self.job_curve, self.job_tail)
         c = theme.current()
         ends = (route.source_xy, route.destination_xy, c)
         if ends != self._ends_key:
@@ -208,6 +221,36 @@ class RouteView(QWidget):
             texts = [src if route.source_xy else "", dst if route.destination_xy else ""]
         self._set_label(self.source_label, texts[0])
         self._set_label(self.destination_label, texts[1])
+
+    def _draw_trail(
+        self, key: str, trail: Trail, curve: pg.PlotDataItem, tail: pg.PlotDataItem
+    ) -> None:
+        xs, ys = trail.xs, trail.ys
+        n = len(xs)
+        shown_xs, shown_n = self._trail_set.get(key, (None, 0))
+        if xs is not shown_xs or shown_n == 0 or n < shown_n or n - shown_n > TAIL_POINTS:
+            # new or thinned arrays, a cleared trail, or a long tail: all at once
+            curve.setData(xs, ys)
+            tail.setData([], [])
+            self._trail_set[key] = (xs, n)
+        elif n > shown_n:
+            # the tail starts at the last point of the whole curve: no gap
+            tail.setData(xs[shown_n - 1 :], ys[shown_n - 1 :])
+
+    def trail_points(self, key: str = "session") -> list[tuple[float, float]]:
+        """The points drawn for a trail ("session" or "job"), whole curve and tail
+        together (for tests: what the player sees)."""
+        curve, tail = (
+            (self.session_curve, self.session_tail)
+            if key == "session"
+            else (self.job_curve, self.job_tail)
+        )
+        points: list[tuple[float, float]] = []
+        for item in (curve, tail):
+            if item.xData is not None and item.yData is not None:
+                points.extend(zip(item.xData.tolist(), item.yData.tolist(), strict=True))
+        # the tail repeats the curve's last point
+        return list(dict.fromkeys(points))
 
     @staticmethod
     def _set_label(label: pg.TextItem, text: str) -> None:
