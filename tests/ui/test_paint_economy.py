@@ -5,6 +5,8 @@ event), so a count after it is final: no waiting on a clock."""
 
 from __future__ import annotations
 
+import itertools
+
 from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QImage, QRegion
 from PySide6.QtWidgets import QApplication
@@ -216,6 +218,42 @@ def test_the_number_changes_at_most_five_times_a_second_and_the_last_one_shows(q
         dial.set_reading(1350.0 + 10 * i, f"{1350 + 10 * i}", "rpm")
         shown.append(dial.value_text)
     # at most one new number in each 0.2 s, not one per reading
-    changes = sum(a != b for a, b in zip(shown, shown[1:], strict=False))
+    changes = sum(a != b for a, b in itertools.pairwise(shown))
     assert changes <= 5
     qtbot.waitUntil(lambda: dial.value_text == "1440", timeout=5000)  # the newest, soon
+
+
+def test_a_minimised_window_computes_no_job_card_and_catches_up_when_restored(qtbot, tmp_path):
+    from PySide6.QtCore import QSettings
+
+    from roadmaster.runtime import CaptureProgress
+    from roadmaster.ui.controller import AppController, AppOptions
+    from roadmaster.ui.main_window import MainWindow
+    from tests.factories import make_delivered
+    from tests.ui.frames import EndlessSource
+
+    now = [100.0]
+    controller = AppController(
+        AppOptions(source_factory=EndlessSource, data_dir=None), clock=lambda: now[0]
+    )
+    window = MainWindow(
+        controller, qsettings=QSettings(str(tmp_path / "w.ini"), QSettings.Format.IniFormat)
+    )
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.showMinimized()  # overlay and tray only
+    qtbot.waitUntil(lambda: not controller.is_view_active("window"), timeout=5000)
+    cards: list[object] = []
+    controller.job_changed.connect(cards.append)
+    for minute in range(1000, 1010):  # a delivery, then game minutes passing
+        if minute == 1000:
+            controller.bridge.events_committed.emit((make_delivered(),))
+        controller.bridge.progress_changed.emit(CaptureProgress(job=None, game_time_min=minute))
+        now[0] += 5.0
+        controller.tick()
+    assert cards == []  # nothing computed for a card nobody sees
+    window.showNormal()  # the player looks: the card is up to date at once
+    qtbot.waitUntil(lambda: len(cards) == 1, timeout=5000)
+    assert window.job_panel.last_job.text() == cards[0].last_job
+    assert cards[0].last_job.startswith("Delivered")

@@ -197,6 +197,7 @@ class AppController(QObject):
         self._sync = self.runtime.sync()
         self._store_open = False
         self._active: set[str] = set()
+        self._reported: set[str] = set()  # views that ever said whether they are seen
         self._reading: Reading | None = None
         self._game = Game.UNKNOWN
         self._consumption = vm.ConsumptionMeter()
@@ -270,10 +271,13 @@ class AppController(QObject):
         """Views report whether they are visible; the timer runs fast only while a
         live view is, and computes only what a visible view shows."""
         was = key in self._active
+        self._reported.add(key)
         if active:
             self._active.add(key)
         else:
             self._active.discard(key)
+        if key == "window" and active and not was and self._job_pending:
+            self._emit_job()  # what changed while the window was hidden
         fast = bool(self._active & LIVE_VIEWS)
         # (setInterval restarts a running timer: only when the interval changes.)
         _set_interval(self._timer, ACTIVE_INTERVAL_MS if fast else IDLE_INTERVAL_MS)
@@ -420,7 +424,11 @@ class AppController(QObject):
         sync = self.runtime.sync()
         if sync.status is not None and sync.status is not self._sync_status:
             self._on_sync_status(sync.status)  # the worker's status is a mailbox too
-        if self._job_pending and self._clock() - self._job_at >= JOB_INTERVAL_S:
+        if (
+            self._job_pending
+            and self._clock() - self._job_at >= JOB_INTERVAL_S
+            and ("window" in self._active or "window" not in self._reported)
+        ):
             self._emit_job()
         reading = self.runtime.latest()
         if reading is self._reading and self._dashboard is not None:
@@ -435,7 +443,8 @@ class AppController(QObject):
                 self._game = frame.header.game
                 self._emit_job()
             self._consumption.observe(frame.truck.odometer_km, frame.truck.fuel_l)
-        if self._active & {"dashboard", "overlay"} or self._dashboard is None:
+        # (The overlay computes its own view from the reading: not for it.)
+        if "dashboard" in self._active or self._dashboard is None:
             model = vm.dashboard_model(
                 reading,
                 self.units,
@@ -494,6 +503,11 @@ class AppController(QObject):
         now = self._clock()
         if live and now - self._job_at < JOB_INTERVAL_S:
             self._job_pending = True  # the tick shows it when the interval is over
+            return
+        if "window" in self._reported and "window" not in self._active:
+            # The job card is in the main window: nothing to compute while it is
+            # hidden or minimised (overlay and tray only); shown again, it catches up.
+            self._job_pending = True
             return
         self._job_at, self._job_pending = now, False
         reading = self._reading

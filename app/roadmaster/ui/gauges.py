@@ -381,7 +381,7 @@ class DialGauge(Instrument):
         # face is copied rect by rect, and texts outside the region are not drawn.
         region = event.region()
         ratio = self._face.devicePixelRatio()
-        for r in region:
+        for r in region:  # type: ignore[attr-defined]  # (PySide6 iterates a QRegion)
             source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
             p.drawPixmap(QRectF(r), self._face, source)
         centre, radius = self._geometry()

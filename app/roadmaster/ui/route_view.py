@@ -257,7 +257,7 @@ class RouteView(QWidget):
         # setText re-lays out HTML and repaints the plot: only when it changes (the
         # text is remembered here: asking the item for it is a Qt call per reading).
         if getattr(label, "_shown_text", None) != text:
-            label._shown_text = text  # type: ignore[attr-defined]
+            label._shown_text = text
             label.setText(text)
 
     def apply_units(self, system) -> None:
