@@ -15,6 +15,10 @@ stime of every thread, from ``/proc/PID/stat``) over ``--seconds`` after a
 - ``fast``: as ``window`` with the simulator at ``--fast-speedup`` (20×): the work per
   second must not grow with the game's speed, nor the memory.
 
+"others %" is the CPU every other process on the machine used meanwhile (100 % per
+busy core): on a shared 2-core machine the same work costs visibly more CPU time
+when the other core is busy, so compare runs with similar figures there.
+
 Also printed, from the app's own bench hooks: the slowest GUI timer callback, paints
 of the dashboard, the cold start to a painted window; RSS is read from outside
 (``/proc/PID/status``) at the start and end of the measurement.
@@ -57,6 +61,14 @@ def cpu_ticks(pid: int) -> int:
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
     return int(fields[11]) + int(fields[12])
+
+
+def machine_busy_ticks() -> int:
+    """Non-idle CPU time of the whole machine (all cores), in clock ticks."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle
 
 
 def rss_mb(pid: int) -> float:
@@ -106,6 +118,7 @@ class Result:
     rss_start_mb: float
     rss_end_mb: float
     sim_cpu_percent: float | None
+    others_percent: float  # what every other process used meanwhile (a busy machine)
     report: dict[str, object]
 
 
@@ -175,11 +188,13 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
         time.sleep(args.warmup)
         if app.poll() is not None:
             raise SystemExit(f"bench_gui: the app exited early: {app.stderr.read().decode()}")
+        m0 = machine_busy_ticks()
         t0, c0 = time.monotonic(), cpu_ticks(app.pid)
         s0 = cpu_ticks(sim.pid) if sim is not None else 0
         rss0 = rss_mb(app.pid)
         time.sleep(args.seconds)
         t1, c1 = time.monotonic(), cpu_ticks(app.pid)
+        m1 = machine_busy_ticks()
         s1 = cpu_ticks(sim.pid) if sim is not None else 0
         rss1 = rss_mb(app.pid)
         wall = t1 - t0
@@ -196,6 +211,7 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
             rss_start_mb=rss0,
             rss_end_mb=rss1,
             sim_cpu_percent=100.0 * (s1 - s0) / CLK_TCK / wall if sim is not None else None,
+            others_percent=100.0 * ((m1 - m0) - (c1 - c0) - (s1 - s0)) / CLK_TCK / wall,
             report=result,
         )
     finally:
@@ -232,6 +248,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     head = (
         f"{'case':<46} {'CPU %':>6} {'target':>7} {'slowest tick':>13} {'paints':>7} {'RSS MB':>13}"
+        f" {'others %':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -240,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{LABELS[case]:<46} {r.cpu_percent:6.2f} {'≤ ' + format(TARGETS[case], 'g'):>7} "
             f"{float(rep['tick_max_ms']):10.1f} ms {int(rep['dashboard_paints']):7d} "
-            f"{r.rss_start_mb:5.0f} → {r.rss_end_mb:4.0f}"
+            f"{r.rss_start_mb:5.0f} → {r.rss_end_mb:4.0f} {r.others_percent:9.0f}"
         )
     print()
     for case, r in results.items():
@@ -248,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{case}:")
         if r.sim_cpu_percent is not None:
             print(f"  simulator process     {r.sim_cpu_percent:5.2f} % of a core (not counted)")
+        print(
+            f"  other processes       {r.others_percent:5.1f} % of a core meanwhile "
+            f"(of {100 * (os.cpu_count() or 1)} %: how busy the machine was)"
+        )
         for name, ms in sorted(dict(rep["tick_max_by_name_ms"]).items()):  # type: ignore[call-overload]
             count = dict(rep["ticks"]).get(name, 0)  # type: ignore[call-overload]
             print(f"  tick {name:<18} max {ms:5.1f} ms over {count} calls")
@@ -261,6 +282,9 @@ def main(argv: list[str] | None = None) -> int:
         if early is not None:
             print(f"  loaded before paint   {', '.join(early) or 'none'}")  # type: ignore[arg-type]
         print(f"  overlay: {rep['overlay']}, sync running: {rep['sync']}")
+        if rep.get("diag_paints"):
+            for k, v in sorted(rep["diag_paints"].items(), key=lambda kv: -kv[1]):
+                print(f"    paint {k:<40} {v}")
         if rep.get("diag_paints"):
             for k, v in sorted(rep["diag_paints"].items(), key=lambda kv: -kv[1]):
                 print(f"    paint {k:<40} {v}")

@@ -257,3 +257,24 @@ def test_a_minimised_window_computes_no_job_card_and_catches_up_when_restored(qt
     qtbot.waitUntil(lambda: len(cards) == 1, timeout=5000)
     assert window.job_panel.last_job.text() == cards[0].last_job
     assert cards[0].last_job.startswith("Delivered")
+
+
+def test_a_moving_bar_repaints_only_the_stretch_that_changed(qtbot):
+    from roadmaster.ui.gauges import BarGauge
+
+    bar = BarGauge("Air pressure")
+    qtbot.addWidget(bar)
+    bar.resize(420, 92)
+    bar.show()
+    qtbot.waitExposed(bar)
+    bar.set_state(0.80, "9.0 bar", "", mark=0.45)
+    _flush()
+    regions: list[QRegion] = []
+    bar.installEventFilter(_RegionSpy(regions, bar))
+    for fraction in (0.78, 0.75, 0.79, 0.70):  # the brakes use air, the compressor refills
+        bar.set_state(fraction, "9.0 bar", "", mark=0.45)
+        _flush()
+    assert len(regions) == 4
+    whole = bar.width() * bar.height()
+    assert all(_area(r) < whole / 4 for r in regions)
+    assert _on_screen(bar) == bar.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)

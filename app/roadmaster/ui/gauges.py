@@ -503,13 +503,23 @@ class BarGauge(Instrument):
         # What is drawn: the fill moves only by a whole pixel or more (air pressure
         # wobbles by fractions of a psi all the time), and the texts.
         # (Hidden, the size is not final: keep the exact value.)
-        moved = not self.isVisible() or abs(fraction - self.fraction) * self._bar().width() >= 1.0
-        if moved or (text, detail, mark, alarm) != (
+        bar = self._bar()
+        moved = not self.isVisible() or abs(fraction - self.fraction) * bar.width() >= 1.0
+        same_texts = (text, detail, mark, alarm) == (
             self.value_text,
             self.detail,
             self.mark,
             self.alarm,
-        ):
+        )
+        if moved and same_texts and self.isVisible():
+            # Only the end of the fill moved: repaint that stretch of the bar.
+            ends = sorted(
+                bar.left() + bar.width() * min(max(f, 0.0), 1.0) for f in (self.fraction, fraction)
+            )
+            self.fraction = fraction
+            stretch = QRectF(ends[0] - 6, bar.top() - 4, ends[1] - ends[0] + 12, bar.height() + 8)
+            self.update(stretch.toAlignedRect())
+        elif moved or not same_texts:
             self.fraction, self.value_text, self.detail, self.mark, self.alarm = (
                 fraction,
                 text,
