@@ -14,6 +14,8 @@ stime of every thread, from ``/proc/PID/stat``) over ``--seconds`` after a
   the overlay on (Settings → overlay shown at start): only the overlay is visible.
 - ``fast``: as ``window`` with the simulator at ``--fast-speedup`` (20×): the work per
   second must not grow with the game's speed, nor the memory.
+- ``hidden``: as ``window``, started minimised with no overlay: nothing is shown, so
+  this is the floor under the others (capture, recording, the process itself).
 
 "others %" is the CPU every other process on the machine used meanwhile (100 % per
 busy core): on a shared 2-core machine the same work costs visibly more CPU time
@@ -24,7 +26,7 @@ of the dashboard, the cold start to a painted window; RSS is read from outside
 (``/proc/PID/status``) at the start and end of the measurement.
 
     .venv/bin/python bench/bench_gui.py [--seconds 60] [--warmup 20] [--size 1366x768]
-                                         [--cases window,demo,overlay,fast]
+                                         [--cases window,demo,overlay,fast,hidden]
 
 Starts its own Xvfb (and openbox, when installed, so that "minimised" means what it
 means on a desktop).  The machine is shared: the figures are indicative.
@@ -282,12 +284,6 @@ def main(argv: list[str] | None = None) -> int:
         if early is not None:
             print(f"  loaded before paint   {', '.join(early) or 'none'}")  # type: ignore[arg-type]
         print(f"  overlay: {rep['overlay']}, sync running: {rep['sync']}")
-        if rep.get("diag_paints"):
-            for k, v in sorted(rep["diag_paints"].items(), key=lambda kv: -kv[1]):
-                print(f"    paint {k:<40} {v}")
-        if rep.get("diag_paints"):
-            for k, v in sorted(rep["diag_paints"].items(), key=lambda kv: -kv[1]):
-                print(f"    paint {k:<40} {v}")
     return 0
 
 
