@@ -19,7 +19,10 @@ stime of every thread, from ``/proc/PID/stat``) over ``--seconds`` after a
 
 "others %" is the CPU every other process on the machine used meanwhile (100 % per
 busy core): on a shared 2-core machine the same work costs visibly more CPU time
-when the other core is busy, so compare runs with similar figures there.
+when the other core is busy, so compare runs with similar figures there.  The
+simulator's own CPU is a control: its work per second is fixed (about 0.4 % of a
+core on this machine); a run where it is several times that ran on a contended host
+(a virtual machine's CPU time then grows for everything), and its figures say little.
 
 Also printed, from the app's own bench hooks: the slowest GUI timer callback, paints
 of the dashboard, the cold start to a painted window; RSS is read from outside
