@@ -14,13 +14,22 @@ stime of every thread, from ``/proc/PID/stat``) over ``--seconds`` after a
   the overlay on (Settings → overlay shown at start): only the overlay is visible.
 - ``fast``: as ``window`` with the simulator at ``--fast-speedup`` (20×): the work per
   second must not grow with the game's speed, nor the memory.
+- ``hidden``: as ``window``, started minimised with no overlay: nothing is shown, so
+  this is the floor under the others (capture, recording, the process itself).
+
+"others %" is the CPU every other process on the machine used meanwhile (100 % per
+busy core): on a shared 2-core machine the same work costs visibly more CPU time
+when the other core is busy, so compare runs with similar figures there.  The
+simulator's own CPU is a control: its work per second is fixed (about 0.4 % of a
+core on this machine); a run where it is several times that ran on a contended host
+(a virtual machine's CPU time then grows for everything), and its figures say little.
 
 Also printed, from the app's own bench hooks: the slowest GUI timer callback, paints
 of the dashboard, the cold start to a painted window; RSS is read from outside
 (``/proc/PID/status``) at the start and end of the measurement.
 
     .venv/bin/python bench/bench_gui.py [--seconds 60] [--warmup 20] [--size 1366x768]
-                                         [--cases window,demo,overlay,fast]
+                                         [--cases window,demo,overlay,fast,hidden]
 
 Starts its own Xvfb (and openbox, when installed, so that "minimised" means what it
 means on a desktop).  The machine is shared: the figures are indicative.
@@ -41,13 +50,22 @@ from pathlib import Path
 
 from harness import CLK_TCK, cpu_ticks, rss_mb, xvfb
 
-TARGETS = {"window": 2.0, "demo": 8.0, "overlay": 1.5, "fast": 2.0}
+TARGETS = {"window": 2.0, "demo": 8.0, "overlay": 1.5, "fast": 2.0, "hidden": 1.5}
 LABELS = {
     "window": "window on a simulator feed (no sync)",
     "demo": "whole demo (window, simulator, server, sync)",
     "overlay": "overlay only (window minimised)",
     "fast": "window on a simulator feed at 20×",
+    "hidden": "nothing shown (minimised, no overlay)",
 }
+
+
+def machine_busy_ticks() -> int:
+    """Non-idle CPU time of the whole machine (all cores), in clock ticks."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        fields = [int(v) for v in fh.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields[:8]) - idle
 
 
 @dataclass
@@ -57,10 +75,11 @@ class Result:
     rss_start_mb: float
     rss_end_mb: float
     sim_cpu_percent: float | None
+    others_percent: float  # what every other process used meanwhile (a busy machine)
     report: dict[str, object]
 
 
-def write_settings(home: Path, shm: Path, overlay: bool) -> None:
+def write_settings(home: Path, shm: Path, overlay: bool, minimised: bool) -> None:
     """The player's way to choose a telemetry file (Settings → Game); for the overlay
     case also the overlay shown at start and the window started minimised."""
     env_home = os.environ.get("ROADMASTER_HOME")
@@ -73,7 +92,7 @@ def write_settings(home: Path, shm: Path, overlay: bool) -> None:
         s.game.telemetry_path = str(shm)
         s.cloud.sync_enabled = False
         s.overlay.enabled = overlay
-        s.startup.start_minimised = overlay
+        s.startup.start_minimised = minimised
         save_settings(s)
     finally:
         if env_home is None:
@@ -106,7 +125,9 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
                 if time.monotonic() > deadline or sim.poll() is not None:
                     raise SystemExit("bench_gui: the simulator did not start")
                 time.sleep(0.1)
-            write_settings(home, shm, overlay=case == "overlay")
+            write_settings(
+                home, shm, overlay=case == "overlay", minimised=case in ("overlay", "hidden")
+            )
         # The app's own hooks measure ticks over slightly more than our window, then quit.
         app_cmd = [
             *gui,
@@ -124,11 +145,13 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
         time.sleep(args.warmup)
         if app.poll() is not None:
             raise SystemExit(f"bench_gui: the app exited early: {app.stderr.read().decode()}")
+        m0 = machine_busy_ticks()
         t0, c0 = time.monotonic(), cpu_ticks(app.pid)
         s0 = cpu_ticks(sim.pid) if sim is not None else 0
         rss0 = rss_mb(app.pid)
         time.sleep(args.seconds)
         t1, c1 = time.monotonic(), cpu_ticks(app.pid)
+        m1 = machine_busy_ticks()
         s1 = cpu_ticks(sim.pid) if sim is not None else 0
         rss1 = rss_mb(app.pid)
         wall = t1 - t0
@@ -145,6 +168,7 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
             rss_start_mb=rss0,
             rss_end_mb=rss1,
             sim_cpu_percent=100.0 * (s1 - s0) / CLK_TCK / wall if sim is not None else None,
+            others_percent=100.0 * ((m1 - m0) - (c1 - c0) - (s1 - s0)) / CLK_TCK / wall,
             report=result,
         )
     finally:
@@ -181,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     head = (
         f"{'case':<46} {'CPU %':>6} {'target':>7} {'slowest tick':>13} {'paints':>7} {'RSS MB':>13}"
+        f" {'others %':>9}"
     )
     print(head)
     print("-" * len(head))
@@ -189,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"{LABELS[case]:<46} {r.cpu_percent:6.2f} {'≤ ' + format(TARGETS[case], 'g'):>7} "
             f"{float(rep['tick_max_ms']):10.1f} ms {int(rep['dashboard_paints']):7d} "
-            f"{r.rss_start_mb:5.0f} → {r.rss_end_mb:4.0f}"
+            f"{r.rss_start_mb:5.0f} → {r.rss_end_mb:4.0f} {r.others_percent:9.0f}"
         )
     print()
     for case, r in results.items():
@@ -197,6 +222,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{case}:")
         if r.sim_cpu_percent is not None:
             print(f"  simulator process     {r.sim_cpu_percent:5.2f} % of a core (not counted)")
+        print(
+            f"  other processes       {r.others_percent:5.1f} % of a core meanwhile "
+            f"(of {100 * (os.cpu_count() or 1)} %: how busy the machine was)"
+        )
         for name, ms in sorted(dict(rep["tick_max_by_name_ms"]).items()):  # type: ignore[call-overload]
             count = dict(rep["ticks"]).get(name, 0)  # type: ignore[call-overload]
             print(f"  tick {name:<18} max {ms:5.1f} ms over {count} calls")

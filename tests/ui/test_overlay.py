@@ -297,3 +297,51 @@ def test_shown_before_driving_it_previews_so_it_can_be_placed(make_overlay, qtbo
     assert not overlay.view().warning.startswith("Preview")
     overlay.toggle()
     assert not overlay.isVisible()
+
+
+def test_a_new_speed_repaints_the_top_row_at_most_five_times_a_second(qtbot, qsettings):
+    from PySide6.QtCore import QEvent, QObject
+    from PySide6.QtGui import QImage, QRegion
+    from PySide6.QtWidgets import QApplication
+
+    now = [0.0]
+    host = Host(driving_reading())
+    overlay = Overlay(host, qsettings, clock=lambda: now[0])
+    qtbot.addWidget(overlay)
+    overlay.set_wanted(True)
+    qtbot.waitExposed(overlay)
+    overlay._paint_timer.stop()  # ticks by hand, on the test's clock
+    qtbot.waitUntil(lambda: overlay.paint_count > 0)  # the first, whole paint
+    for _ in range(3):
+        QApplication.sendPostedEvents()
+        QApplication.processEvents()
+    regions: list[QRegion] = []
+
+    class Spy(QObject):
+        def eventFilter(self, obj, event) -> bool:
+            if obj is overlay and event.type() == QEvent.Type.Paint:
+                regions.append(QRegion(event.region()))
+            return False
+
+    spy = Spy(overlay)
+    overlay.installEventFilter(spy)
+    base = driving_reading().frame.truck.speed_mps
+    views = []
+    for i in range(1, 11):  # a second of 10 Hz readings, the speed changing each time
+        now[0] += 0.1
+        # slowing down (no speeding warning comes or goes)
+        host.reading = with_truck(driving_reading(), speed_mps=base - i * 0.3)
+        overlay.refresh()
+        views.append(overlay.view().speed)
+        for _ in range(3):  # the posted paint runs (no waiting on a clock)
+            QApplication.sendPostedEvents()
+            QApplication.processEvents()
+    assert regions
+    assert len(set(views)) <= 6  # at most one new text per 0.2 s
+    whole = overlay.width() * overlay.height()
+    assert all(sum(r.width() * r.height() for r in reg) < whole / 2 for reg in regions)
+    # what is on screen is exactly a full paint of what is shown
+    on_screen = overlay.screen().grabWindow(overlay.winId()).toImage()
+    fresh = overlay.grab().toImage()
+    fmt = QImage.Format.Format_ARGB32_Premultiplied
+    assert on_screen.convertToFormat(fmt) == fresh.convertToFormat(fmt)

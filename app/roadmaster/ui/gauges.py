@@ -22,8 +22,17 @@ import math
 import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QRegion,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from roadmaster.ui import theme
@@ -33,14 +42,25 @@ EASE_INTERVAL_MS = 33
 EASE_FACTOR = 0.45  # share of the remaining distance covered per frame
 # A jump larger than this share of the scale eases; smaller steps are drawn at once.
 EASE_JUMP_SHARE = 0.04
-# A needle move smaller than this at the needle's tip is not worth a repaint.
-NEEDLE_STEP_PX = 0.75
+# A needle move smaller than this at the needle's tip is not worth a repaint (a
+# slow, steady change then moves the needle in 1.5-pixel steps at 5-10 Hz).
+NEEDLE_STEP_PX = 1.5
+# The number under the needle changes at most this often (a truck's own display is
+# no faster; at the telemetry's 10 Hz the last digit only flickers); the newest one
+# is always shown, at most this late.
+TEXT_INTERVAL_S = 0.2
+TEXT_GRACE_S = 0.15
 # Big jumps one after another (a fast feed, a replay) are drawn at once, not eased:
 # the ~30 Hz animation would then run all the time.
 EASE_QUIET_S = 1.0
 START_DEG = 225.0  # dial sweep: from lower left, clockwise, to lower right
 SWEEP_DEG = 270.0
 LAMP_REFERENCE_TEXT = "ENGINE BRAKE"
+
+
+def _around(rect: QRectF) -> QRect:
+    """``rect`` in whole pixels with a margin (antialiased glyphs reach past it)."""
+    return rect.toAlignedRect().adjusted(-4, -4, 4, 4)
 
 
 def _font(px: float, bold: bool = False) -> QFont:
@@ -128,6 +148,11 @@ class DialGauge(Instrument):
         self._ease.setInterval(EASE_INTERVAL_MS)
         self._ease.timeout.connect(TICKS.wrap("gauge.ease", self._step))
         self._eased_at = -EASE_QUIET_S  # when the last big jump came
+        self._text_at = -TEXT_INTERVAL_S  # when the number last changed
+        self._pending_text: str | None = None
+        self._text_timer = QTimer(self)
+        self._text_timer.setSingleShot(True)
+        self._text_timer.timeout.connect(TICKS.wrap("gauge.text", self._show_pending_text))
         # Small enough for a 1024×600 window (the dials take what the screen gives).
         self.setMinimumSize(150, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -159,18 +184,26 @@ class DialGauge(Instrument):
         cruise: float | None = None,
         alarm: bool = False,
     ) -> None:
-        static = (text, unit, caption, limit, cruise, alarm)
-        if static != (
-            self.value_text,
-            self.unit,
-            self.caption,
-            self.limit,
-            self.cruise,
-            self.alarm,
-        ):
-            self.value_text, self.unit, self.caption = text, unit, caption
+        static = (unit, caption, limit, cruise, alarm)
+        if static != (self.unit, self.caption, self.limit, self.cruise, self.alarm):
+            self.unit, self.caption = unit, caption
             self.limit, self.cruise, self.alarm = limit, cruise, alarm
+            self._set_text(text)
             self.update()
+        elif text != (self.value_text if self._pending_text is None else self._pending_text):
+            now = self._clock()
+            wait = TEXT_INTERVAL_S - (now - self._text_at)
+            if wait <= 0:
+                self._set_text(text)
+                self.update(self._number_rect())  # only the number changed
+            else:
+                # Shown with a later reading's repaint (one repaint, not two); the
+                # timer only when no reading comes in time (the feed stopped).
+                self._pending_text = text
+                if not self._text_timer.isActive():
+                    self._text_timer.start(max(1, math.ceil((wait + TEXT_GRACE_S) * 1000)))
+        elif self._pending_text is not None and self._clock() - self._text_at >= TEXT_INTERVAL_S:
+            self._show_pending_text()
         self.value = max(0.0, min(value, self.maximum * 1.05))
         if not self.isVisible():
             self.shown = self.value  # nothing to animate on a hidden dial
@@ -186,8 +219,65 @@ class DialGauge(Instrument):
                 self._ease.start()
                 return
         if self._visible_move(gap):
-            self.shown = self.value
-            self.update()
+            self._move_needle(self.value)
+
+    def _set_text(self, text: str) -> None:
+        self._pending_text = None
+        self._text_timer.stop()
+        if text != self.value_text:
+            self.value_text = text
+            self._text_at = self._clock()
+
+    def _show_pending_text(self) -> None:
+        if self._pending_text is not None:
+            self._set_text(self._pending_text)
+            self.update(self._number_rect())
+
+    def _move_needle(self, to: float) -> None:
+        """Draw the needle at ``to``: only the part of the dial that changes (the
+        needle's old and new places and the arc between them) is repainted."""
+        if to == self.shown:
+            return
+        region = self._needle_region(self.shown, to)
+        self.shown = to
+        self.update(region)
+
+    def _number_rect(self) -> QRect:
+        centre, radius = self._geometry()
+        rect = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
+        return _around(rect)
+
+    def _needle_region(self, a: float, b: float) -> QRegion:
+        """The pixels that differ between the needle (and the filled arc) at ``a``
+        and at ``b``: the two needles' boxes and the box of the arc between them."""
+        centre, radius = self._geometry()
+        width = max(4.0, radius * 0.07)
+        pen = max(3.0, radius * 0.03)
+        region = QRegion()
+        for v in (a, b):
+            ang = self._angle(v)
+            c, s_ = math.cos(ang), math.sin(ang)
+            r0, r1 = radius * 0.5, radius - width * 1.4
+            x0, y0 = centre.x() + r0 * c, centre.y() - r0 * s_
+            x1, y1 = centre.x() + r1 * c, centre.y() - r1 * s_
+            box = QRectF(min(x0, x1), min(y0, y1), abs(x1 - x0), abs(y1 - y0))
+            m = pen / 2 + 2
+            region += box.adjusted(-m, -m, m, m).toAlignedRect()
+        # the filled arc between the two values (drawn with a flat cap on a circle
+        # of radius - width / 2, ``width`` wide)
+        lo, hi = sorted((a, b))
+        ra = radius - width / 2
+        steps = max(2, math.ceil(abs(self._angle(lo) - self._angle(hi)) / math.radians(10)))
+        xs, ys = [], []
+        for i in range(steps + 1):
+            ang = self._angle(lo + (hi - lo) * i / steps)
+            xs.append(centre.x() + ra * math.cos(ang))
+            ys.append(centre.y() - ra * math.sin(ang))
+        m = width / 2 + 3
+        region += QRectF(
+            min(xs) - m, min(ys) - m, max(xs) - min(xs) + 2 * m, max(ys) - min(ys) + 2 * m
+        ).toAlignedRect()
+        return region
 
     def _visible_move(self, gap: float) -> bool:
         """Would moving the needle by ``gap`` (in scale units) show?"""
@@ -201,11 +291,11 @@ class DialGauge(Instrument):
         return self._ease.isActive()
 
     def _step(self) -> None:
-        self.shown += (self.value - self.shown) * EASE_FACTOR
-        if not self.isVisible() or not self._visible_move(abs(self.value - self.shown)):
-            self.shown = self.value
+        to = self.shown + (self.value - self.shown) * EASE_FACTOR
+        if not self.isVisible() or not self._visible_move(abs(self.value - to)):
+            to = self.value
             self._ease.stop()
-        self.update()
+        self._move_needle(to)
 
     def _angle(self, value: float) -> float:
         share = 0.0 if self.maximum <= 0 else min(max(value / self.maximum, 0.0), 1.05)
@@ -287,7 +377,13 @@ class DialGauge(Instrument):
         p = QPainter(self)
         c = self.colours()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.drawPixmap(0, 0, self._face)
+        # Only the parts asked for (a moving needle repaints a small region): the
+        # face is copied rect by rect, and texts outside the region are not drawn.
+        region = event.region()
+        ratio = self._face.devicePixelRatio()
+        for r in region:  # type: ignore[attr-defined]  # (PySide6 iterates a QRegion)
+            source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
+            p.drawPixmap(QRectF(r), self._face, source)
         centre, radius = self._geometry()
         width = max(4.0, radius * 0.07)
         inner = QRectF(
@@ -319,19 +415,21 @@ class DialGauge(Instrument):
         )
         p.drawLine(base, tip)
         # the number: the biggest thing on the dial
-        p.setPen(c.error if self.alarm else c.text)
-        p.setFont(_font(radius * 0.42, bold=True))
         number = QRectF(centre.x() - radius, centre.y() - radius * 0.32, 2 * radius, radius * 0.5)
-        p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
-        p.setPen(c.dim)
-        p.setFont(_font(radius * 0.13))
+        if region.intersects(_around(number)):
+            p.setPen(c.error if self.alarm else c.text)
+            p.setFont(_font(radius * 0.42, bold=True))
+            p.drawText(number, Qt.AlignmentFlag.AlignCenter, self.value_text)
         unit = QRectF(centre.x() - radius, centre.y() + radius * 0.17, 2 * radius, radius * 0.18)
-        p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
-        if self.caption:
+        if region.intersects(_around(unit)):
+            p.setPen(c.dim)
+            p.setFont(_font(radius * 0.13))
+            p.drawText(unit, Qt.AlignmentFlag.AlignCenter, self.unit)
+        cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
+        if self.caption and region.intersects(_around(cap)):
             # The limit is information until it is broken: red only while speeding.
             p.setPen(c.limit if self.caption_alarm() else c.dim)
             p.setFont(_font(radius * 0.12, bold=True))
-            cap = QRectF(centre.x() - radius, centre.y() + radius * 0.36, 2 * radius, radius * 0.2)
             p.drawText(cap, Qt.AlignmentFlag.AlignCenter, self.caption)
         p.end()
 
@@ -405,13 +503,23 @@ class BarGauge(Instrument):
         # What is drawn: the fill moves only by a whole pixel or more (air pressure
         # wobbles by fractions of a psi all the time), and the texts.
         # (Hidden, the size is not final: keep the exact value.)
-        moved = not self.isVisible() or abs(fraction - self.fraction) * self._bar().width() >= 1.0
-        if moved or (text, detail, mark, alarm) != (
+        bar = self._bar()
+        moved = not self.isVisible() or abs(fraction - self.fraction) * bar.width() >= 1.0
+        same_texts = (text, detail, mark, alarm) == (
             self.value_text,
             self.detail,
             self.mark,
             self.alarm,
-        ):
+        )
+        if moved and same_texts and self.isVisible():
+            # Only the end of the fill moved: repaint that stretch of the bar.
+            ends = sorted(
+                bar.left() + bar.width() * min(max(f, 0.0), 1.0) for f in (self.fraction, fraction)
+            )
+            self.fraction = fraction
+            stretch = QRectF(ends[0] - 6, bar.top() - 4, ends[1] - ends[0] + 12, bar.height() + 8)
+            self.update(stretch.toAlignedRect())
+        elif moved or not same_texts:
             self.fraction, self.value_text, self.detail, self.mark, self.alarm = (
                 fraction,
                 text,

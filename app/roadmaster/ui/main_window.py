@@ -339,6 +339,7 @@ class MainWindow(QMainWindow):
             self.dashboard.show_model(self.controller.dashboard)
 
     def _report_visibility(self) -> None:
+        self.controller.set_view_active("window", self.isVisible() and not self.isMinimized())
         self.controller.set_view_active("dashboard", self.dashboard_visible())
         if self.route_view_loaded():
             # a minimised window's map does no work (a RouteView once loaded: pyqtgraph

@@ -22,6 +22,9 @@ only paints it.
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
 from typing import Protocol
 
 from PySide6.QtCore import QByteArray, QPoint, QRect, QRectF, QSettings, Qt, QTimer, Signal
@@ -35,6 +38,7 @@ from PySide6.QtGui import (
     QPainter,
     QPainterPath,
     QPen,
+    QRegion,
 )
 from PySide6.QtWidgets import QMenu, QSizeGrip, QWidget
 
@@ -46,6 +50,10 @@ CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+O"
 GEOMETRY_KEY = "overlay/geometry"
 BASE_WIDTH = 300  # the layout's design width; fonts scale with the window's width
 OPACITY_CHOICES = (1.0, 0.85, 0.7, 0.55, 0.4)
+# The text changes at most this often, whatever the refresh rate (which is how often
+# a new reading is looked for): a speed that changes ten times a second only
+# flickers, and every repaint of a translucent window costs the player's CPU.
+MIN_VIEW_INTERVAL_S = 0.2
 ITEM_LABELS: dict[OverlayItem, str] = {
     "speed": "Speed and limit",
     "gear": "Gear",
@@ -94,6 +102,38 @@ def displayed(view: OverlayView, items: list[OverlayItem]) -> tuple[object, ...]
     )
 
 
+def displayed_rows(view: OverlayView, items: list[OverlayItem]) -> dict[str, object]:
+    """What each row of :func:`paint_view` draws: "top" (speed, limit and gear) and
+    one per text line shown; a row whose part is unchanged need not be repainted."""
+    shown = set(items)
+    rows: dict[str, object] = {}
+    if "speed" in shown or "gear" in shown:
+        rows["top"] = (
+            view.live,
+            (view.speed, view.speed_unit, view.limit, view.speeding, view.imperial_sign)
+            if "speed" in shown
+            else None,
+            view.gear if "gear" in shown else None,
+        )
+    for key, text, part in _line_parts(view, items):
+        rows[key] = (view.live, text, part)
+    return rows
+
+
+def _line_parts(view: OverlayView, items: list[OverlayItem]) -> list[tuple[str, str, object]]:
+    """The text lines shown, in order: (row key, text, what colours it)."""
+    lines: list[tuple[str, str, object]] = []
+    if "fuel" in items and view.fuel:
+        lines.append(("fuel", view.fuel, None))
+    if "route" in items and view.route:
+        lines.append(("route", view.route, None))
+    if "deadline" in items and view.deadline:
+        lines.append(("deadline", view.deadline, view.late))
+    if "warning" in items and view.warning:
+        lines.append(("warning", view.warning, view.critical))
+    return lines
+
+
 # --- the window ----------------------------------------------------------------------
 
 
@@ -105,9 +145,17 @@ class Overlay(QWidget):
     # True/False when click-through was switched (for the tray's check mark).
     click_through_changed = Signal(bool)
 
-    def __init__(self, host: OverlayHost, qsettings: QSettings | None = None) -> None:
+    def __init__(
+        self,
+        host: OverlayHost,
+        qsettings: QSettings | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         super().__init__(None)
         self._host = host
+        self._clock = clock
+        self._view_at = -MIN_VIEW_INTERVAL_S  # when the shown text was last computed
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._wanted = False
         self._preview = False  # sample figures shown to place it before driving
@@ -263,6 +311,10 @@ class Overlay(QWidget):
             self._paint_timer.setInterval(1000 // hz)
         if reading is self._last_reading:
             return  # nothing new: no repaint
+        now = self._clock()
+        if now - self._view_at < MIN_VIEW_INTERVAL_S:
+            return  # a later tick shows the newest reading
+        self._view_at = now
         self._update_view(reading)
 
     def _update_view(self, reading: Reading | None) -> None:
@@ -273,11 +325,20 @@ class Overlay(QWidget):
             return
         items = self._options.items
         # Only what is drawn counts: a new ETA behind a hidden "route" line must not
-        # cost a repaint (the overlay alone should stay near 2-3 % of a core).
-        repaint = displayed(view, items) != displayed(self._view, items)
+        # cost a repaint, and a new speed repaints the top row only.
+        old, new = displayed_rows(self._view, items), displayed_rows(view, items)
         self._view = view
-        if repaint:
-            self.update()
+        if old == new:
+            return
+        if list(old) != list(new):
+            self.update()  # a line came or went: the lines below it move
+            return
+        rects = _row_rects(QRectF(self.rect()), view, items)
+        region = QRegion()
+        for key in new:
+            if new[key] != old[key]:
+                region += rects[key].toAlignedRect()
+        self.update(region)
 
     def showEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self._paint_timer.start(1000 // self._options.refresh_hz)
@@ -399,7 +460,7 @@ class Overlay(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
         painter.setOpacity(self._options.opacity)
-        paint_view(painter, QRectF(self.rect()), self._view, self._options.items)
+        paint_view(painter, QRectF(self.rect()), self._view, self._options.items, event.region())
         painter.end()
 
 
@@ -411,16 +472,45 @@ _AMBER = QColor(255, 184, 48)
 
 
 def _font(px: float, bold: bool = False) -> QFont:
+    return _font_px(max(6, round(px)), bold)
+
+
+@functools.lru_cache(maxsize=64)
+def _font_px(px: int, bold: bool) -> QFont:
+    # shared per size (callers never modify it): building fonts was part of every paint
     font = QFont()
-    font.setPixelSize(max(6, round(px)))
+    font.setPixelSize(px)
     font.setBold(bold)
     return font
 
 
+def _row_rects(rect: QRectF, view: OverlayView, items: list[OverlayItem]) -> dict[str, QRectF]:
+    """Where each row of :func:`paint_view` is drawn (with a margin for the limit
+    sign's ring and antialiased glyphs), by the keys of :func:`displayed_rows`."""
+    s = rect.width() / BASE_WIDTH
+    pad = 12 * s
+    y = rect.top() + pad * 0.8
+    rows: dict[str, QRectF] = {}
+    if "speed" in items or "gear" in items:
+        row_h = 54 * s
+        rows["top"] = QRectF(rect.left(), y - 7 * s, rect.width(), row_h + 10 * s)
+        y += row_h + 4 * s
+    line_h = 22 * s
+    for key, _text, _part in _line_parts(view, items):
+        rows[key] = QRectF(rect.left(), y - 3 * s, rect.width(), line_h + 6 * s)
+        y += line_h
+    return rows
+
+
 def paint_view(
-    painter: QPainter, rect: QRectF, view: OverlayView, items: list[OverlayItem]
+    painter: QPainter,
+    rect: QRectF,
+    view: OverlayView,
+    items: list[OverlayItem],
+    region: QRegion | None = None,
 ) -> None:
-    """Paint ``view`` into ``rect`` (scaled with the width)."""
+    """Paint ``view`` into ``rect`` (scaled with the width); with ``region``, only
+    the rows that reach into it (the painter clips to it anyway)."""
     s = rect.width() / BASE_WIDTH
     radius = 10 * s
     path = QPainterPath()
@@ -429,8 +519,14 @@ def paint_view(
     pad = 12 * s
     x, y, w = rect.left() + pad, rect.top() + pad * 0.8, rect.width() - 2 * pad
     figures = _TEXT if view.live else _DIM
+    wanted = _row_rects(rect, view, items)
 
-    if "speed" in items or "gear" in items:
+    def seen(key: str) -> bool:
+        return region is None or region.intersects(wanted[key].toAlignedRect())
+
+    if ("speed" in items or "gear" in items) and not seen("top"):
+        y += 58 * s
+    elif "speed" in items or "gear" in items:
         row_h = 54 * s
         right = x + w
         if "gear" in items and view.gear:
@@ -460,19 +556,19 @@ def paint_view(
             )
         y += row_h + 4 * s
 
-    lines: list[tuple[str, QColor]] = []
-    if "fuel" in items and view.fuel:
-        lines.append((view.fuel, figures))
-    if "route" in items and view.route:
-        lines.append((view.route, figures))
-    if "deadline" in items and view.deadline:
-        lines.append((view.deadline, _AMBER if view.late else figures))
-    if "warning" in items and view.warning:
-        lines.append((view.warning, _RED if view.critical else _AMBER))
     line_h = 22 * s
-    for text, color in lines:
+    for key, text, part in _line_parts(view, items):
+        if key == "warning":
+            color = _RED if part else _AMBER
+        elif key == "deadline":
+            color = _AMBER if part else figures
+        else:
+            color = figures
         if y + line_h > rect.bottom() + 2 * s:
             break  # the user made the window too small for every line: drop the rest
+        if not seen(key):
+            y += line_h
+            continue
         painter.setPen(color)
         painter.setFont(_font(15 * s, bold=color in (_RED, _AMBER)))
         elided = painter.fontMetrics().elidedText(text, Qt.TextElideMode.ElideRight, round(w))

@@ -29,10 +29,19 @@ from PySide6.QtWidgets import (
 from roadmaster.telemetry.status import Reading
 from roadmaster.ui import theme
 from roadmaster.ui import view_models as vm
-from roadmaster.ui.controller import AppController
+from roadmaster.ui.controller import AppController, Trail
 
 FOLLOW_SPAN_M = 4000.0  # the default view while following: about 4 km across
 MIN_SPAN_M = 200.0
+# Following, the view re-centres only when the truck leaves the middle of the view
+# (this share of its width and height): a range change repaints the whole plot, axes
+# and grid included, so moving it every reading cost more than the rest of the map.
+DEADBAND_SHARE = 0.6
+# New trail points drawn by the trail's small tail curve before the whole trail is
+# set again (one sample a second: about a minute).
+TAIL_POINTS = 60
+# The heading arrow is redrawn only when its tip would move by this many pixels.
+HEADING_STEP_PX = 1.0
 
 
 class RouteView(QWidget):
@@ -44,6 +53,11 @@ class RouteView(QWidget):
         self._revision = -1
         self.follow = True
         self._position: tuple[float, float] | None = None
+        self._ends_key: object = None  # what the end markers show (skip equal setData)
+        self._heading_key: tuple[float, float] | None = None
+        # counts for tests (what a hidden or still map must not do)
+        self.trail_updates = 0
+        self.range_changes = 0
 
         pg.setConfigOptions(antialias=True)
         self.plot = pg.PlotWidget()
@@ -64,15 +78,28 @@ class RouteView(QWidget):
             curve.setDownsampling(auto=True, method="peak")
             curve.setClipToView(True)
             self.plot.addItem(curve)
+        # The newest points of each trail, drawn by a small curve of their own: a new
+        # sample then repaints a few pixels, not the whole trail (and the plot under
+        # it); the whole trail is set again every TAIL_POINTS points.
+        self.session_tail = pg.PlotDataItem()
+        self.job_tail = pg.PlotDataItem()
+        for curve in (self.session_tail, self.job_tail):
+            self.plot.addItem(curve)
+        self._trail_set: dict[str, tuple[object, int]] = {}
         self.ends = pg.ScatterPlotItem(size=14, pxMode=True)
         self.plot.addItem(self.ends)
         self.source_label = pg.TextItem("", anchor=(0.5, 1.4))
         self.destination_label = pg.TextItem("", anchor=(0.5, 1.4))
         self.plot.addItem(self.source_label)
         self.plot.addItem(self.destination_label)
+        # The truck and its heading are drawn once at the origin and moved with
+        # setPos: a new position costs no setData (no new bounds, no re-layout).
         self.heading = pg.PlotDataItem()
+        self.heading.setVisible(False)
         self.plot.addItem(self.heading)
         self.truck = pg.ScatterPlotItem(size=16, pxMode=True)
+        self.truck.setData([0.0], [0.0])
+        self.truck.setVisible(False)
         self.plot.addItem(self.truck)
         self.apply_colours()
         self.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
@@ -111,8 +138,10 @@ class RouteView(QWidget):
             axis = self.plot.getAxis(side)
             axis.setPen(c.panel_edge)
             axis.setTextPen(c.dim)
-        self.session_curve.setPen(pg.mkPen(c.dim, width=2))
-        self.job_curve.setPen(pg.mkPen(c.accent, width=3))
+        for curve in (self.session_curve, self.session_tail):
+            curve.setPen(pg.mkPen(c.dim, width=2))
+        for curve in (self.job_curve, self.job_tail):
+            curve.setPen(pg.mkPen(c.accent, width=3))
         self.source_label.setColor(c.ok)
         self.destination_label.setColor(c.limit)
         self.heading.setPen(pg.mkPen(c.warn, width=3))
@@ -152,7 +181,7 @@ class RouteView(QWidget):
         if self.follow_button.isChecked() != on:
             self.follow_button.setChecked(on)
         if on and self._position is not None:
-            self._centre(*self._position)
+            self._centre(*self._position, force=True)
 
     def _user_moved(self, *_: object) -> None:
         # Panning or zooming by hand means "let me look around".
@@ -160,35 +189,75 @@ class RouteView(QWidget):
             self.set_follow(False)
 
     def refresh_trails(self) -> None:
+        """Trails, end markers and their labels from the controller's RouteState:
+        only what changed (the ends and labels change once per job, the trails with
+        every stored sample)."""
         route = self.controller.route
         if route.revision == self._revision:
             return
         self._revision = route.revision
-        self.session_curve.setData(route.session.xs, route.session.ys)
-        self.job_curve.setData(route.job.xs, route.job.ys)
-        spots = []
+        self.trail_updates += 1
+        self._draw_trail("session", route.session, self.session_curve, self.session_tail)
+        self._draw_trail("job", route.job, self.job_curve, self.job_tail)
         c = theme.current()
-        for xy, colour, label, text in (
-            (route.source_xy, c.ok, self.source_label, "source"),
-            (route.destination_xy, c.limit, self.destination_label, "destination"),
-        ):
-            if xy is None:
-                self._set_label(label, "")
-                continue
-            spots.append({"pos": xy, "brush": pg.mkBrush(colour), "pen": pg.mkPen(c.text)})
-            self._set_label(label, text)
-            label.setPos(*xy)
-        self.ends.setData(spots)
+        ends = (route.source_xy, route.destination_xy, c)
+        if ends != self._ends_key:
+            self._ends_key = ends
+            spots = []
+            for xy, colour in ((route.source_xy, c.ok), (route.destination_xy, c.limit)):
+                if xy is not None:
+                    spots.append({"pos": xy, "brush": pg.mkBrush(colour), "pen": pg.mkPen(c.text)})
+            self.ends.setData(spots)
+            for xy, label in (
+                (route.source_xy, self.source_label),
+                (route.destination_xy, self.destination_label),
+            ):
+                if xy is not None:
+                    label.setPos(*xy)
+        texts = ["source" if route.source_xy else "", "destination" if route.destination_xy else ""]
         job = self.controller.job_model
         if job is not None and job.has_job:
             src, _, dst = job.route.partition(" → ")
-            self._set_label(self.source_label, src)
-            self._set_label(self.destination_label, dst)
+            texts = [src if route.source_xy else "", dst if route.destination_xy else ""]
+        self._set_label(self.source_label, texts[0])
+        self._set_label(self.destination_label, texts[1])
+
+    def _draw_trail(
+        self, key: str, trail: Trail, curve: pg.PlotDataItem, tail: pg.PlotDataItem
+    ) -> None:
+        xs, ys = trail.xs, trail.ys
+        n = len(xs)
+        shown_xs, shown_n = self._trail_set.get(key, (None, 0))
+        if xs is not shown_xs or shown_n == 0 or n < shown_n or n - shown_n > TAIL_POINTS:
+            # new or thinned arrays, a cleared trail, or a long tail: all at once
+            curve.setData(xs, ys)
+            tail.setData([], [])
+            self._trail_set[key] = (xs, n)
+        elif n > shown_n:
+            # the tail starts at the last point of the whole curve: no gap
+            tail.setData(xs[shown_n - 1 :], ys[shown_n - 1 :])
+
+    def trail_points(self, key: str = "session") -> list[tuple[float, float]]:
+        """The points drawn for a trail ("session" or "job"), whole curve and tail
+        together (for tests: what the player sees)."""
+        curve, tail = (
+            (self.session_curve, self.session_tail)
+            if key == "session"
+            else (self.job_curve, self.job_tail)
+        )
+        points: list[tuple[float, float]] = []
+        for item in (curve, tail):
+            if item.xData is not None and item.yData is not None:
+                points.extend(zip(item.xData.tolist(), item.yData.tolist(), strict=True))
+        # the tail repeats the curve's last point
+        return list(dict.fromkeys(points))
 
     @staticmethod
     def _set_label(label: pg.TextItem, text: str) -> None:
-        # setText re-lays out HTML and repaints the plot: only when it changes.
-        if label.toPlainText() != text:
+        # setText re-lays out HTML and repaints the plot: only when it changes (the
+        # text is remembered here: asking the item for it is a Qt call per reading).
+        if getattr(label, "_shown_text", None) != text:
+            label._shown_text = text
             label.setText(text)
 
     def apply_units(self, system) -> None:
@@ -216,19 +285,34 @@ class RouteView(QWidget):
         t = frame.truck
         x, y = t.x_m, -t.z_m
         self._position = (x, y)
-        self.truck.setData([x], [y])
-        # heading: fraction of a turn from north, counter-clockwise
-        angle = math.pi / 2 + t.heading * 2 * math.pi
-        (x0, x1), _ = self.plot.getViewBox().viewRange()
-        length = (x1 - x0) * 0.06
-        self.heading.setData([x, x + length * math.cos(angle)], [y, y + length * math.sin(angle)])
-        self.nav.setText(
-            vm.navigation_text(frame, self.controller.units) or "No route set in the game"
-        )
         if self.follow:
             self._centre(x, y)
+        self.truck.setPos(x, y)
+        self.truck.setVisible(True)
+        # heading: fraction of a turn from north, counter-clockwise; drawn from the
+        # origin and moved with the truck, redrawn only when its tip moves visibly
+        angle = math.pi / 2 + t.heading * 2 * math.pi
+        box = self.plot.getViewBox()
+        (x0, x1), _ = box.viewRange()
+        length = (x1 - x0) * 0.06
+        tip = (length * math.cos(angle), length * math.sin(angle))
+        px = box.viewPixelSize()[0] or 1.0
+        old = self._heading_key
+        if old is None or math.hypot(tip[0] - old[0], tip[1] - old[1]) >= HEADING_STEP_PX * px:
+            self._heading_key = tip
+            self.heading.setData([0.0, tip[0]], [0.0, tip[1]])
+        self.heading.setPos(x, y)
+        self.heading.setVisible(True)
+        nav = vm.navigation_text(frame, self.controller.units)
+        self._set_nav(nav or "No route set in the game")
 
-    def _centre(self, x: float, y: float) -> None:
+    def _set_nav(self, text: str) -> None:
+        if self.nav.text() != text:
+            self.nav.setText(text)
+
+    def _centre(self, x: float, y: float, *, force: bool = False) -> None:
+        """Keep the truck in view: re-centre on it only when it leaves the middle
+        of the view (:data:`DEADBAND_SHARE`), or when ``force``d (follow switched on)."""
         box = self.plot.getViewBox()
         (x0, x1), (y0, y1) = box.viewRange()
         # Keep the user's zoom, unless it is degenerate (auto-range on one point
@@ -236,10 +320,16 @@ class RouteView(QWidget):
         sane = MIN_SPAN_M < x1 - x0 < FOLLOW_SPAN_M * 50
         half_w = (x1 - x0) / 2 if sane else FOLLOW_SPAN_M / 2
         half_h = (y1 - y0) / 2 if sane else FOLLOW_SPAN_M / 2
-        if not sane or not (x0 < x < x1 and y0 < y < y1) or abs((x0 + x1) / 2 - x) > half_w * 0.02:
-            box.setRange(
-                xRange=(x - half_w, x + half_w), yRange=(y - half_h, y + half_h), padding=0
-            )
+        inside = (
+            abs((x0 + x1) / 2 - x) <= half_w * DEADBAND_SHARE
+            and abs((y0 + y1) / 2 - y) <= half_h * DEADBAND_SHARE
+        )
+        if sane and inside and not force:
+            return
+        self.range_changes += 1
+        box.setRange(xRange=(x - half_w, x + half_w), yRange=(y - half_h, y + half_h), padding=0)
+        # a new zoom may change the heading's length
+        self._heading_key = None
 
     def fit_job(self) -> None:
         route = self.controller.route

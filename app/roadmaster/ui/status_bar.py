@@ -138,13 +138,19 @@ class StatusLine(QStatusBar):
                 label.setToolTip(tip)
             colour = c.level(level).name()
             background = f"background: {c.error_bg.name()};" if level == "error" else ""
-            label.setStyleSheet(f"color: {colour}; {background}")
+            sheet = f"color: {colour}; {background}"
+            # A style sheet or a font re-polishes and re-lays out the label (and the
+            # status bar) even when it is the same one: only when it changed.
+            if label.styleSheet() != sheet:
+                label.setStyleSheet(sheet)
             _set_bold(label, label is self.recording or level == "error")
 
 
 def _set_bold(label: QLabel, bold: bool) -> None:
     """Only the weight is set on the label: its size still comes from the app font,
     so the labels grow with the font scale (a font in a style sheet would pin it)."""
+    if label.font().bold() == bold and label.testAttribute(Qt.WidgetAttribute.WA_SetFont):
+        return
     font = QFont()
     font.setBold(bold)
     label.setFont(font)
