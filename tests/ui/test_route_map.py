@@ -7,7 +7,7 @@ from __future__ import annotations
 from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
 
 from roadmaster.ui.controller import AppController, AppOptions
-from roadmaster.ui.route_view import DEADBAND_SHARE, RouteView
+from roadmaster.ui.route_view import DEADBAND_SHARE, MARKER_STEP_PX, RouteView
 from tests.factories import make_sample
 from tests.ui.frames import EndlessSource, reading
 
@@ -135,3 +135,21 @@ def test_new_samples_draw_a_short_tail_not_the_whole_trail_again(qtbot):
     assert whole == []  # the 500-point curve was not set again
     assert len(view.session_tail.xData) == 31  # the new points, joined to the curve
     assert [x for x, _ in view.trail_points()] == [float(x) for x in range(530)]
+
+
+def test_the_truck_marker_moves_only_by_whole_steps_of_pixels(qtbot):
+    """A reading that moves the truck by less than MARKER_STEP_PX pixels repaints
+    nothing; the marker is never more than that behind the truck."""
+    _controller, _tabs, view = _map(qtbot)
+    view.show_position(_at(0.0, 0.0))
+    _flush()
+    px = view.plot.getViewBox().viewPixelSize()[0]
+    moves = view.marker_moves
+    creep = [px * MARKER_STEP_PX * k / 5 for k in range(1, 5)]  # under the step each time
+    for x in creep:
+        view.show_position(_at(x, 0.0))
+    assert view.marker_moves == moves and view.truck.pos().x() == 0.0
+    view.show_position(_at(px * MARKER_STEP_PX, 0.0))  # a whole step from where it is drawn
+    assert view.marker_moves == moves + 1
+    assert view.truck.pos().x() == px * MARKER_STEP_PX
+    assert view.heading.pos().x() == view.truck.pos().x()  # the arrow goes with it

@@ -42,6 +42,10 @@ DEADBAND_SHARE = 0.6
 TAIL_POINTS = 60
 # The heading arrow is redrawn only when its tip would move by this many pixels.
 HEADING_STEP_PX = 1.0
+# The truck marker moves only when it would move by this many pixels: every move
+# repaints the plot under both places (the trail's whole path is drawn, clipped), and
+# at 10 readings a second the truck covers a pixel every few readings.
+MARKER_STEP_PX = 2.0
 
 
 class RouteView(QWidget):
@@ -55,9 +59,11 @@ class RouteView(QWidget):
         self._position: tuple[float, float] | None = None
         self._ends_key: object = None  # what the end markers show (skip equal setData)
         self._heading_key: tuple[float, float] | None = None
+        self._marker_at: tuple[float, float] | None = None  # where the truck is drawn
         # counts for tests (what a hidden or still map must not do)
         self.trail_updates = 0
         self.range_changes = 0
+        self.marker_moves = 0
 
         pg.setConfigOptions(antialias=True)
         self.plot = pg.PlotWidget()
@@ -287,22 +293,31 @@ class RouteView(QWidget):
         self._position = (x, y)
         if self.follow:
             self._centre(x, y)
-        self.truck.setPos(x, y)
-        self.truck.setVisible(True)
+        box = self.plot.getViewBox()
+        px_w, px_h = box.viewPixelSize()
+        px = px_w or 1.0
+        at = self._marker_at
+        if (
+            at is None
+            or not self.truck.isVisible()
+            or math.hypot((x - at[0]) / px, (y - at[1]) / (px_h or 1.0)) >= MARKER_STEP_PX
+        ):
+            self._marker_at = (x, y)
+            self.marker_moves += 1
+            self.truck.setPos(x, y)
+            self.heading.setPos(x, y)
+            self.truck.setVisible(True)
+            self.heading.setVisible(True)
         # heading: fraction of a turn from north, counter-clockwise; drawn from the
         # origin and moved with the truck, redrawn only when its tip moves visibly
         angle = math.pi / 2 + t.heading * 2 * math.pi
-        box = self.plot.getViewBox()
         (x0, x1), _ = box.viewRange()
         length = (x1 - x0) * 0.06
         tip = (length * math.cos(angle), length * math.sin(angle))
-        px = box.viewPixelSize()[0] or 1.0
         old = self._heading_key
         if old is None or math.hypot(tip[0] - old[0], tip[1] - old[1]) >= HEADING_STEP_PX * px:
             self._heading_key = tip
             self.heading.setData([0.0, tip[0]], [0.0, tip[1]])
-        self.heading.setPos(x, y)
-        self.heading.setVisible(True)
         nav = vm.navigation_text(frame, self.controller.units)
         self._set_nav(nav or "No route set in the game")
 
