@@ -23,13 +23,7 @@ TIMEOUT_MS = 20_000
 def _analytics_shown(request, make_app, qtbot, tmp_path: Path, width: int, height: int):
     assert cli.main(["demo-data", "--jobs", "400", "--seed", "5",
                      "--data-dir", str(tmp_path / "data")]) == 0  # fmt: skip
-    app = make_app()
-    w = app.window
-    w.load_route_view()
-    w.resize(width, height)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: (w.width(), w.height()) == (width, height), timeout=5000)
+    w = test_integration.shown_window(make_app, qtbot, width, height)
     pages = w.job_log
     engine = open_for_reading(tmp_path / "data")
     request.addfinalizer(engine.dispose)

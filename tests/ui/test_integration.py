@@ -426,3 +426,15 @@ def test_overlay_repaints_only_when_the_drawn_text_changes():
     assert displayed(view, ["speed", "fuel"]) == displayed(moved, ["speed", "fuel"])
     assert displayed(view, ["speed", "route"]) != displayed(moved, ["speed", "route"])
     assert displayed(view, ["speed"]) != displayed(replace(view, speed="81"), ["speed"])
+
+
+def shown_window(make_app, qtbot, width: int, height: int):
+    """The app's main window shown at ``width`` × ``height`` with the route view loaded."""
+    app = make_app()
+    w = app.window
+    w.load_route_view()
+    w.resize(width, height)
+    w.show()
+    qtbot.waitExposed(w)
+    qtbot.waitUntil(lambda: (w.width(), w.height()) == (width, height), timeout=5000)
+    return w

@@ -11,21 +11,11 @@ from roadmaster.ui.view_models import JobPanelModel
 from tests.ui import test_integration
 
 make_app = test_integration.make_app  # the app fixture, shared
-
-
-def _shown(make_app, qtbot, width: int, height: int):
-    app = make_app()
-    w = app.window
-    w.load_route_view()
-    w.resize(width, height)
-    w.show()
-    qtbot.waitExposed(w)
-    qtbot.waitUntil(lambda: (w.width(), w.height()) == (width, height), timeout=5000)
-    return w
+shown_window = test_integration.shown_window
 
 
 def test_the_window_works_at_1024_by_600(make_app, qtbot) -> None:
-    w = _shown(make_app, qtbot, 1024, 600)
+    w = shown_window(make_app, qtbot, 1024, 600)
     assert w.minimumSizeHint().width() <= 1024 and w.minimumSizeHint().height() <= 600
     assert w.is_compact()
     # the three panels share one place as tabs, each a click away
@@ -55,7 +45,7 @@ def _overlaps(labels: list[QLabel]) -> list[str]:
 
 
 def test_a_long_last_job_line_neither_clips_nor_overlaps_at_1366_by_768(make_app, qtbot) -> None:
-    w = _shown(make_app, qtbot, 1366, 768)
+    w = shown_window(make_app, qtbot, 1366, 768)
     panel = w.job_panel
     long = (
         "Delivered (late): Heavy Machinery Parts, Klaipėda → Santiago de Compostela · "
@@ -95,7 +85,7 @@ def test_a_long_last_job_line_neither_clips_nor_overlaps_at_1366_by_768(make_app
 
 
 def test_reset_layout_brings_back_a_closed_route_panel(make_app, qtbot) -> None:
-    w = _shown(make_app, qtbot, 1366, 768)
+    w = shown_window(make_app, qtbot, 1366, 768)
     w.route_dock.close()
     w.job_dock.setFloating(True)
     w.reset_layout()
@@ -150,7 +140,7 @@ def test_capture_stops_and_starts_from_the_window_and_the_gauges_say_stopped(
 
 
 def test_a_long_route_line_does_not_widen_the_window_past_1024(make_app, qtbot) -> None:
-    w = _shown(make_app, qtbot, 1024, 600)
+    w = shown_window(make_app, qtbot, 1024, 600)
     w.load_route_view()
     w.route_view.nav.setText(
         "1,234 km to go · ETA Day 12 (Wed) 23:59 (18 h 45 min) via Klaipėda and Santiago"
