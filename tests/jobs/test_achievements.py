@@ -171,3 +171,17 @@ def test_achievement_added_later_unlocks_at_its_historic_job():
     everything_but_miles = {a.id for a in ACHIEVEMENTS} - {"thousand_miles"}
     (late,) = evaluate(history, everything_but_miles)
     assert late.achievement.id == "thousand_miles" and late.index == 1
+
+
+def test_every_achievement_counts_in_a_unit_a_player_reads() -> None:
+    """The progress bars print "current / target unit": a currency sign, a distance, or
+    a plural noun — not "money" or "countrys"."""
+    from roadmaster.jobs.achievements import RULES
+    from roadmaster.telemetry.frame import Game
+
+    units = {r.achievement.id: r.achievement.unit for r in RULES}
+    assert set(units.values()) <= {"$", "€", "jobs", "km", "mi", "mpg", "states", "countries"}
+    earnings = {
+        r.achievement.game: r.achievement.unit for r in RULES if ".earnings_" in r.achievement.id
+    }
+    assert earnings == {Game.ATS: "$", Game.ETS2: "€"}

@@ -325,7 +325,7 @@ def _rules() -> tuple[_Rule, ...]:
             "Profitable Hauler",
             "Make 10,000 in profit.",
             10_000,
-            "money",
+            "$",  # the dashboard's formulas are in dollars
             lambda t: t.dashboard_profit,
         ),
         dash(
@@ -413,7 +413,7 @@ def _game_rules(game: Game, unit: str) -> list[_Rule]:
                     f"{name}: earned {target:,}",
                     f"Get paid {target:,} for {name} deliveries.",
                     target,
-                    "money",
+                    "$" if game is Game.ATS else "€",  # what the game pays in
                     game,
                     False,
                 ),
@@ -429,7 +429,7 @@ def _game_rules(game: Game, unit: str) -> list[_Rule]:
                 f"{name}: every {word}",
                 f"Load or deliver in every {word} of the {name} map ({len(regions)}).",
                 len(regions),
-                f"{word}s",
+                "states" if game is Game.ATS else "countries",
                 game,
                 False,
             ),
