@@ -562,6 +562,10 @@ class SettingsDialog(QDialog):
         self.refresh_hz.setRange(10, 30)
         self.refresh_hz.setSuffix(" Hz")
         self.refresh_hz.setValue(o.refresh_hz)
+        self.refresh_hz.setToolTip(
+            "How often the overlay looks for a new reading. Its figures change at most "
+            "5 times a second whatever this is, so a higher rate mostly costs CPU."
+        )
         self.hide_not_running = QCheckBox("Hide the overlay while the game is not running")
         self.hide_not_running.setChecked(o.hide_when_game_not_running)
         self.click_through = QCheckBox(
