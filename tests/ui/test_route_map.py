@@ -133,7 +133,8 @@ def test_new_samples_draw_a_short_tail_not_the_whole_trail_again(qtbot):
         _samples(controller, range(start, start + 2))
         view.show_position(_at(float(start + 1), 0.0))
     assert whole == []  # the 500-point curve was not set again
-    assert len(view.session_tail.xData) == 31  # the new points, joined to the curve
+    assert len(view.session_tail.points) == 31  # the new points, joined to the curve
+    assert view.session_tail.item.path().elementCount() == 31  # and drawn
     assert [x for x, _ in view.trail_points()] == [float(x) for x in range(530)]
 
 

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 
 # pyqtgraph looks for PyQt6 first; the app ships PySide6 only.
 os.environ.setdefault("PYQTGRAPH_QT_LIB", "PySide6")
 
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QHideEvent, QShowEvent
+from PySide6.QtGui import QHideEvent, QPainterPath, QPen, QShowEvent
 from PySide6.QtWidgets import (
+    QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
     QPushButton,
@@ -46,6 +48,28 @@ HEADING_STEP_PX = 1.0
 # repaints the plot under both places (the trail's whole path is drawn, clipped), and
 # at 10 readings a second the truck covers a pixel every few readings.
 MARKER_STEP_PX = 2.0
+
+
+class _Tail:
+    """The newest points of a trail as a plain path item: setting a few dozen points
+    on a pyqtgraph curve went through its dataset, bounds and downsampling machinery
+    (milliseconds a call); a path of short lines costs microseconds."""
+
+    def __init__(self) -> None:
+        self.item = QGraphicsPathItem()
+        self.points: list[tuple[float, float]] = []
+
+    def setData(self, xs: Sequence[float], ys: Sequence[float]) -> None:  # noqa: N802 (as pyqtgraph's)
+        self.points = list(zip(xs, ys, strict=True))
+        path = QPainterPath()
+        if self.points:
+            path.moveTo(*self.points[0])
+            for x, y in self.points[1:]:
+                path.lineTo(x, y)
+        self.item.setPath(path)
+
+    def setPen(self, pen: QPen) -> None:  # noqa: N802
+        self.item.setPen(pen)
 
 
 class RouteView(QWidget):
@@ -87,10 +111,10 @@ class RouteView(QWidget):
         # The newest points of each trail, drawn by a small curve of their own: a new
         # sample then repaints a few pixels, not the whole trail (and the plot under
         # it); the whole trail is set again every TAIL_POINTS points.
-        self.session_tail = pg.PlotDataItem()
-        self.job_tail = pg.PlotDataItem()
-        for curve in (self.session_tail, self.job_tail):
-            self.plot.addItem(curve)
+        self.session_tail = _Tail()
+        self.job_tail = _Tail()
+        for tail in (self.session_tail, self.job_tail):
+            self.plot.addItem(tail.item)
         self._trail_set: dict[str, tuple[object, int]] = {}
         self.ends = pg.ScatterPlotItem(size=14, pxMode=True)
         self.plot.addItem(self.ends)
@@ -228,9 +252,7 @@ class RouteView(QWidget):
         self._set_label(self.source_label, texts[0])
         self._set_label(self.destination_label, texts[1])
 
-    def _draw_trail(
-        self, key: str, trail: Trail, curve: pg.PlotDataItem, tail: pg.PlotDataItem
-    ) -> None:
+    def _draw_trail(self, key: str, trail: Trail, curve: pg.PlotDataItem, tail: _Tail) -> None:
         xs, ys = trail.xs, trail.ys
         n = len(xs)
         shown_xs, shown_n = self._trail_set.get(key, (None, 0))
@@ -252,9 +274,9 @@ class RouteView(QWidget):
             else (self.job_curve, self.job_tail)
         )
         points: list[tuple[float, float]] = []
-        for item in (curve, tail):
-            if item.xData is not None and item.yData is not None:
-                points.extend(zip(item.xData.tolist(), item.yData.tolist(), strict=True))
+        if curve.xData is not None and curve.yData is not None:
+            points.extend(zip(curve.xData.tolist(), curve.yData.tolist(), strict=True))
+        points.extend(tail.points)
         # the tail repeats the curve's last point
         return list(dict.fromkeys(points))
 
