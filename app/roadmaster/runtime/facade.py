@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from roadmaster.errors import UserError
 from roadmaster.jobs.events import Event
+from roadmaster.runtime import imports
 from roadmaster.runtime.cloud import SyncWiring
 from roadmaster.runtime.config import RuntimeConfig, SourceFactory, sync_target
 from roadmaster.runtime.snapshots import (
@@ -363,8 +364,9 @@ class Runtime:
         reason = ""
         self._summary = None
         try:
-            from roadmaster.runtime.pipeline import CommittingCapture
-            from roadmaster.storage.store import Store
+            with imports.LOCK:  # first imports, perhaps beside another thread's
+                from roadmaster.runtime.pipeline import CommittingCapture
+                from roadmaster.storage.store import Store
 
             source = self._open_source()
             if self.config.data_dir is not None:

@@ -260,16 +260,19 @@ class DispatcherDock(QWidget):
         settings = host.settings()
 
         def work() -> None:
-            from roadmaster.dispatcher import errors as e
-            from roadmaster.dispatcher.conversations import ConversationStore
-            from roadmaster.dispatcher.live import Prefs
-            from roadmaster.dispatcher.session import (
-                NO_KEY_MESSAGE,
-                Dispatcher,
-                DispatcherConfig,
-                resolve_base_url,
-            )
-            from roadmaster.dispatcher.tools import Toolbox
+            from roadmaster.runtime import imports
+
+            with imports.LOCK:  # first imports, perhaps beside another thread's
+                from roadmaster.dispatcher import errors as e
+                from roadmaster.dispatcher.conversations import ConversationStore
+                from roadmaster.dispatcher.live import Prefs
+                from roadmaster.dispatcher.session import (
+                    NO_KEY_MESSAGE,
+                    Dispatcher,
+                    DispatcherConfig,
+                    resolve_base_url,
+                )
+                from roadmaster.dispatcher.tools import Toolbox
 
             try:
                 key = host.api_key()
@@ -431,7 +434,9 @@ class DispatcherDock(QWidget):
 
 def _warm_up() -> None:
     # A missing SDK is reported when a question is asked.
-    with contextlib.suppress(ImportError):
+    from roadmaster.runtime import imports
+
+    with imports.LOCK, contextlib.suppress(ImportError):
         import anthropic  # noqa: F401 - imported for its side effect: loaded once
 
 
@@ -480,6 +485,9 @@ class ControllerHost:
     def api_key(self) -> str | None:
         """Called on the worker thread: the keyring may block."""
         from roadmaster import secrets
-        from roadmaster.dispatcher.session import resolve_key
+        from roadmaster.runtime import imports
+
+        with imports.LOCK:  # first imports, perhaps beside the capture thread's
+            from roadmaster.dispatcher.session import resolve_key
 
         return resolve_key(self.session_secrets().get(secrets.ANTHROPIC_API_KEY))
