@@ -30,6 +30,7 @@ from roadmaster.ui.controller import AppController, AppOptions
 from roadmaster.ui.crash import CrashNotice, CrashReporter
 from roadmaster.ui.main_window import MainWindow
 from roadmaster.ui.single_instance import SingleInstance, instance_key
+from roadmaster.ui.stop_signals import StopSignals
 from roadmaster.ui.ticks import TICKS
 
 log = logging.getLogger(__name__)
@@ -542,6 +543,8 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
         rm.show_previous_crash(previous)
     instance.activation_requested.connect(rm.window.bring_to_front)
     rm.controller.quit_requested.connect(app.quit)
+    stops = StopSignals(rm.controller.quit, app)
+    stops.install()
     if bench is not None and bench.seconds > 0:
         _install_bench(app, rm, bench)
     if bench is not None and bench.ticks_file is not None:
@@ -553,7 +556,10 @@ def run(argv: list[str], options: AppOptions, bench: BenchOptions | None = None)
     try:
         return app.exec()
     finally:
-        if not rm.shutdown():
+        if rm.shutdown():
+            log.info("stopped: the log is closed")
+        else:
             log.warning("some background work did not stop in time")
+        stops.uninstall()  # after the shutdown: a second Ctrl-C must not interrupt it
         instance.close()
         fatal.disable()
