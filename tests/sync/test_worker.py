@@ -22,7 +22,9 @@ from tests.sync.conftest import Proxy, Server, WorkerClock, make_worker, record_
 
 def _pending(store: Store) -> tuple[int, int]:
     with store.engine.connect() as conn:
-        return ob.pending_count(conn), ob.dead_count(conn)
+        pair = ob.pending_count(conn), ob.dead_count(conn)
+        assert ob.counts(conn) == pair  # the status bar's one-query count agrees
+        return pair
 
 
 def _check_arrived(server: Server, n_samples: int, n_jobs: int) -> None:

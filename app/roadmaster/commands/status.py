@@ -40,8 +40,7 @@ def collect(engine: sa.Engine, data_file: str) -> dict[str, Any]:
             .limit(1)
         ).first()
         jobs = status_counts(conn)
-        pending = outbox.pending_count(conn)
-        dead = outbox.dead_count(conn)
+        pending, dead = outbox.counts(conn)
         dead_rows = outbox.dead_rows(conn, limit=10)
         sync = conn.execute(
             sa.select(settings.c.value).where(settings.c.key == "sync_status")

@@ -199,7 +199,7 @@ class Runtime:
             return (0, 0)
         from roadmaster.storage import outbox as ob
 
-        return ob.pending_count(engine), ob.dead_count(engine)
+        return ob.counts(engine)
 
     def last_finished_job(self) -> Any:
         """The last finished job's row of the log (a frozen ``JobRow``) or None.  Reads

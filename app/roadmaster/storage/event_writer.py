@@ -32,7 +32,7 @@ from roadmaster.jobs.events import (
     Transport,
 )
 from roadmaster.storage import outbox as ob
-from roadmaster.storage.fastinsert import FastInsert
+from roadmaster.storage.fastinsert import FastInsert, FastUpdate
 from roadmaster.storage.rows import info_columns, sample_row, stats_columns
 from roadmaster.storage.tables import ECONOMICS_COLUMNS, job_events, jobs, samples, session_log
 from roadmaster.storage.transaction import Tx, Writer, run_key
@@ -59,6 +59,8 @@ class EventWriter:
         self._insert_sample = FastInsert(
             samples, [c.name for c in samples.columns if c.name != "id"], engine.dialect
         )
+        self._dialect = engine.dialect
+        self._update_progress: FastUpdate | None = None
 
     def write(self, tx: Tx, events: Sequence[Event]) -> None:
         """Write ``events`` and their outbox rows in ``tx``."""
@@ -75,9 +77,13 @@ class EventWriter:
             return
         values = stats_columns(stats)
         values["updated_at"] = tx.now
-        tx.conn.execute(
-            jobs.update().where(jobs.c.id == job_id, jobs.c.status == "open").values(values)
-        )
+        update = self._update_progress
+        if update is None or update.columns[:-1] != tuple(values):
+            update = self._update_progress = FastUpdate(
+                jobs, list(values), "id", self._dialect, extra="status = 'open'"
+            )
+        values["id"] = job_id
+        update.execute(tx.conn, values)
 
     def set_economics(self, tx: Tx, job_key: str, cols: Mapping[str, float | None]) -> None:
         """Set economics columns of one job; KeyError for an unknown job key."""

@@ -136,6 +136,25 @@ def _count(source: Engine | Connection, *states: str) -> int:
     return int(source.execute(stmt).scalar_one())
 
 
+_COUNT_BY_STATE: Final = (
+    sa.select(outbox.c.state, sa.func.count())
+    .where(outbox.c.state.in_(("ready", "in_flight", "dead")))
+    .group_by(outbox.c.state)
+)
+
+
+def counts(source: Engine | Connection) -> tuple[int, int]:
+    """(waiting, parked): :func:`pending_count` and :func:`dead_count` in one query
+    (the status bar asks every few seconds)."""
+    if isinstance(source, Engine):
+        with source.connect() as conn:
+            rows = conn.execute(_COUNT_BY_STATE).all()
+    else:
+        rows = source.execute(_COUNT_BY_STATE).all()
+    by_state = {state: int(n) for state, n in rows}
+    return by_state.get("ready", 0) + by_state.get("in_flight", 0), by_state.get("dead", 0)
+
+
 def pending_count(source: Engine | Connection) -> int:
     """Rows the cloud has not acknowledged yet (ready or in flight)."""
     return _count(source, "ready", "in_flight")
