@@ -30,6 +30,7 @@ of the dashboard, the cold start to a painted window; RSS is read from outside
 
     .venv/bin/python bench/bench_gui.py [--seconds 60] [--warmup 20] [--size 1366x768]
                                          [--cases window,demo,overlay,fast,hidden]
+                                         [--profile DIR [--native]]
 
 Starts its own Xvfb (and openbox, when installed, so that "minimised" means what it
 means on a desktop).  The machine is shared: the figures are indicative.
@@ -149,7 +150,10 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
         t0, c0 = time.monotonic(), cpu_ticks(app.pid)
         s0 = cpu_ticks(sim.pid) if sim is not None else 0
         rss0 = rss_mb(app.pid)
+        spy = _profile(app.pid, case, args) if args.profile else None
         time.sleep(args.seconds)
+        if spy is not None:
+            spy.wait(timeout=60)
         t1, c1 = time.monotonic(), cpu_ticks(app.pid)
         m1 = machine_busy_ticks()
         s1 = cpu_ticks(sim.pid) if sim is not None else 0
@@ -178,6 +182,36 @@ def run_case(case: str, display: str, args: argparse.Namespace) -> Result:
         shutil.rmtree(home, ignore_errors=True)
 
 
+def _profile(pid: int, case: str, args: argparse.Namespace) -> subprocess.Popen[bytes]:
+    """py-spy over the measured window, every thread, as collapsed stacks (one line per
+    stack and its sample count) in ``--profile``'s folder: where the CPU time goes.
+    A profiled run's CPU figure includes py-spy's sampling: use it for the where, a
+    run without ``--profile`` for the how much."""
+    spy = shutil.which("py-spy", path=str(Path(sys.executable).parent)) or "py-spy"
+    out = Path(args.profile) / f"{case}.txt"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return subprocess.Popen(
+        [
+            spy,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(int(args.seconds)),
+            "--rate",
+            "200",
+            "--threads",
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            *(["--native"] if args.native else ["--nonblocking"]),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--seconds", type=float, default=60.0)
@@ -185,6 +219,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--size", default="1366x768")
     p.add_argument("--cases", default="window,demo,overlay")
     p.add_argument("--fast-speedup", type=float, default=20.0)
+    p.add_argument("--profile", metavar="DIR", help="also record py-spy stacks into DIR")
+    p.add_argument(
+        "--native",
+        action="store_true",
+        help="with --profile: C/C++ frames too (py-spy then pauses the process to sample)",
+    )
     args = p.parse_args(argv)
     cases = [c for c in args.cases.split(",") if c]
     unknown = [c for c in cases if c not in TARGETS]

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QHideEvent, QPainterPath, QPen, QShowEvent
 from PySide6.QtWidgets import (
+    QGraphicsLineItem,
     QGraphicsPathItem,
     QHBoxLayout,
     QLabel,
@@ -124,7 +125,9 @@ class RouteView(QWidget):
         self.plot.addItem(self.destination_label)
         # The truck and its heading are drawn once at the origin and moved with
         # setPos: a new position costs no setData (no new bounds, no re-layout).
-        self.heading = pg.PlotDataItem()
+        # A plain line item: moving a pyqtgraph curve with setPos made it recompute its
+        # display data as if the view had changed (most of a position update's cost).
+        self.heading = QGraphicsLineItem()
         self.heading.setVisible(False)
         self.plot.addItem(self.heading)
         self.truck = pg.ScatterPlotItem(size=16, pxMode=True)
@@ -174,7 +177,7 @@ class RouteView(QWidget):
             curve.setPen(pg.mkPen(c.accent, width=3))
         self.source_label.setColor(c.ok)
         self.destination_label.setColor(c.limit)
-        self.heading.setPen(pg.mkPen(c.warn, width=3))
+        self.heading.setPen(pg.mkPen(c.warn, width=3))  # cosmetic: 3 px at any zoom
         self.truck.setBrush(pg.mkBrush(c.warn))
         self.truck.setPen(pg.mkPen(c.background))
         self._revision = -1  # the end markers are drawn in theme colours too
@@ -339,7 +342,7 @@ class RouteView(QWidget):
         old = self._heading_key
         if old is None or math.hypot(tip[0] - old[0], tip[1] - old[1]) >= HEADING_STEP_PX * px:
             self._heading_key = tip
-            self.heading.setData([0.0, tip[0]], [0.0, tip[1]])
+            self.heading.setLine(0.0, 0.0, tip[0], tip[1])
         nav = vm.navigation_text(frame, self.controller.units)
         self._set_nav(nav or "No route set in the game")
 
