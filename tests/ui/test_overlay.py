@@ -158,6 +158,31 @@ def test_opacity_and_items_are_remembered_in_the_settings(make_overlay, qtbot) -
     assert host.settings.overlay.items[2] == "fuel"  # back in its place
 
 
+def test_a_lower_opacity_fades_the_whole_overlay_evenly(make_overlay) -> None:
+    """Text, sign and panel fade as one piece: every pixel keeps its colour and its
+    alpha is the opacity times what it is when opaque."""
+    from PySide6.QtGui import QImage
+
+    host = Host(driving_reading())
+    overlay = make_overlay(host)
+    overlay.resize(300, 180)
+    fmt = QImage.Format.Format_ARGB32
+    overlay.set_opacity(1.0)
+    opaque = overlay.grab().toImage().convertToFormat(fmt)
+    overlay.set_opacity(0.55)
+    faded = overlay.grab().toImage().convertToFormat(fmt)
+    checked = 0
+    for y in range(0, opaque.height(), 3):
+        for x in range(0, opaque.width(), 3):
+            a, b = opaque.pixelColor(x, y), faded.pixelColor(x, y)
+            assert abs(b.alpha() - a.alpha() * 0.55) <= 2, (x, y)
+            if a.alpha() >= 200:  # the panel (colours of faint pixels round coarsely)
+                checked += 1
+                for ca, cb in ((a.red(), b.red()), (a.green(), b.green()), (a.blue(), b.blue())):
+                    assert abs(ca - cb) <= 4, (x, y)
+    assert checked > 1000  # the panel, the text on it and the sign
+
+
 def test_the_menu_offers_opacity_items_and_click_through(make_overlay) -> None:
     overlay = make_overlay(Host(driving_reading()))
     menu = overlay.build_menu()

@@ -34,6 +34,7 @@ from PySide6.QtGui import (
     QColor,
     QFont,
     QGuiApplication,
+    QImage,
     QKeySequence,
     QPainter,
     QPainterPath,
@@ -156,6 +157,7 @@ class Overlay(QWidget):
         self._host = host
         self._clock = clock
         self._view_at = -MIN_VIEW_INTERVAL_S  # when the shown text was last computed
+        self._buffer: QImage | None = None  # the rows drawn opaque (see paintEvent)
         self._qsettings = qsettings if qsettings is not None else QSettings()
         self._wanted = False
         self._preview = False  # sample figures shown to place it before driving
@@ -456,12 +458,46 @@ class Overlay(QWidget):
 
     def paintEvent(self, event) -> None:  # noqa: N802
         self.paint_count += 1
+        region = event.region()
+        opacity = self._options.opacity
         painter = QPainter(self)
+        if opacity >= 1.0:
+            self._paint(painter, region)
+        else:
+            # Every shape and glyph drawn at a reduced opacity cost twice what it costs
+            # opaque: the rows are drawn opaque into a buffer and copied at the
+            # opacity (which also fades the overlay as one piece, text and panel alike).
+            buffer = self._opaque_buffer()
+            inner = QPainter(buffer)
+            inner.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
+            for r in region:  # (PySide6 iterates a QRegion)
+                inner.fillRect(r, Qt.GlobalColor.transparent)
+            inner.setCompositionMode(QPainter.CompositionMode.CompositionMode_SourceOver)
+            inner.setClipRegion(region)
+            self._paint(inner, region)
+            inner.end()
+            painter.setOpacity(opacity)
+            ratio = buffer.devicePixelRatio()
+            for r in region:
+                source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
+                painter.drawImage(QRectF(r), buffer, source)
+        painter.end()
+
+    def _paint(self, painter: QPainter, region: QRegion) -> None:
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.setOpacity(self._options.opacity)
-        paint_view(painter, QRectF(self.rect()), self._view, self._options.items, event.region())
-        painter.end()
+        paint_view(painter, QRectF(self.rect()), self._view, self._options.items, region)
+
+    def _opaque_buffer(self) -> QImage:
+        ratio = self.devicePixelRatioF()
+        size = self.size() * ratio
+        buffer = self._buffer
+        if buffer is None or buffer.size() != size or buffer.devicePixelRatio() != ratio:
+            buffer = QImage(size, QImage.Format.Format_ARGB32_Premultiplied)
+            buffer.setDevicePixelRatio(ratio)
+            buffer.fill(Qt.GlobalColor.transparent)
+            self._buffer = buffer
+        return buffer
 
 
 _BG = QColor(18, 22, 28, 215)
