@@ -4,10 +4,13 @@ Real widgets offscreen; what is counted is updates of the plot, never time."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QApplication, QLabel, QTabWidget
+import math
+from dataclasses import replace
+
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QLabel, QTabWidget
 
 from roadmaster.ui.controller import AppController, AppOptions
-from roadmaster.ui.route_view import DEADBAND_SHARE, MARKER_STEP_PX, RouteView
+from roadmaster.ui.route_view import DEADBAND_SHARE, MARKER_STEP_PX, TAIL_POINTS, RouteView
 from tests.factories import make_sample
 from tests.ui.frames import EndlessSource, reading
 
@@ -154,3 +157,38 @@ def test_the_truck_marker_moves_only_by_whole_steps_of_pixels(qtbot):
     assert view.marker_moves == moves + 1
     assert view.truck.pos().x() == px * MARKER_STEP_PX
     assert view.heading.pos().x() == view.truck.pos().x()  # the arrow goes with it
+
+
+def test_the_cached_map_looks_exactly_as_drawn_afresh(qtbot):
+    """The axes (with the grid) and the trails are drawn from pixmap caches between
+    their own changes, so that a moving marker repaints a few pixels cheaply.  After
+    marker moves, new samples, the whole trail set again and a re-centre, the map
+    must look exactly as it does with no cache at all."""
+    controller, _tabs, view = _map(qtbot)
+
+    def drive(ts: range) -> tuple[float, float]:
+        events = tuple(
+            replace(make_sample(float(t), None), x_m=t * 20.0, z_m=-300.0 * math.sin(t / 20))
+            for t in ts
+        )
+        controller.bridge.events_committed.emit(events)
+        last = events[-1]
+        return last.x_m, -last.z_m
+
+    x, y = drive(range(0, 100))
+    view.show_position(_at(x, y))
+    _flush()
+    px = view.plot.getViewBox().viewPixelSize()[0]
+    for k in range(1, 8):  # the marker creeps: partial repaints over the caches
+        view.show_position(_at(x + k * MARKER_STEP_PX * px, y))
+        _flush()
+    changes = view.range_changes
+    x, y = drive(range(100, 100 + TAIL_POINTS + 40))  # the whole trail is set again
+    view.show_position(_at(x, y))
+    _flush()
+    assert view.range_changes > changes  # the truck left the middle: re-centred
+    cached = view.plot.viewport().grab().toImage()
+    for item in view.cached_items():
+        item.setCacheMode(QGraphicsItem.CacheMode.NoCache)
+    fresh = view.plot.viewport().grab().toImage()
+    assert cached == fresh

@@ -19,6 +19,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QHideEvent, QPainterPath, QPen, QShowEvent
 from PySide6.QtWidgets import (
+    QGraphicsItem,
     QGraphicsLineItem,
     QGraphicsPathItem,
     QHBoxLayout,
@@ -136,6 +137,12 @@ class RouteView(QWidget):
         self.plot.addItem(self.truck)
         self.apply_colours()
         self.plot.getViewBox().sigRangeChangedManually.connect(self._user_moved)
+        # The truck marker moving repaints a few pixels of the map; without a cache
+        # every item under them (the axes, which draw the grid across the whole plot,
+        # and the trails) replays its whole drawing, in Python, clipped to those pixels.
+        # Cached, they are copied from a pixmap until the view or the trail changes.
+        for item in self.cached_items():
+            item.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
 
         self.nav = QLabel("No route set in the game")
         self.nav.setObjectName("big")
@@ -161,6 +168,11 @@ class RouteView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.plot, 1)
         controller.position_changed.connect(self.show_position)
+
+    def cached_items(self) -> tuple[QGraphicsItem, ...]:
+        """The items drawn from a pixmap cache between changes of their own."""
+        axes = tuple(self.plot.getAxis(side) for side in ("left", "bottom"))
+        return (*axes, self.session_curve.curve, self.job_curve.curve)
 
     def apply_colours(self) -> None:
         """Plot colours from the current theme (pyqtgraph does not follow the Qt
