@@ -214,6 +214,7 @@ class AppController(QObject):
         self._dashboard: vm.DashboardModel | None = None
         self._job_model: vm.JobPanelModel | None = None
         self._status: vm.StatusModel | None = None
+        self._status_key: object = ()  # the reading's part of the status, as last shown
         self._shut_down = False
         self._route_at = -ROUTE_INTERVAL_S
         self._job_at = -JOB_INTERVAL_S
@@ -459,7 +460,15 @@ class AppController(QObject):
             if now - self._route_at >= ROUTE_INTERVAL_S:
                 self._route_at = now
                 self.position_changed.emit(reading)
-        self._emit_status()
+        # The status bar shows the reading's state, not its figures: recomputed only
+        # when that changed (every other input of it emits on its own change).
+        status_key = (
+            None if reading is None else (reading.state, reading.revision, reading.message),
+            None if frame is None else frame.header.game,
+        )
+        if status_key != self._status_key:
+            self._status_key = status_key
+            self._emit_status()
         hos = self.runtime.hos()
         if hos is not self._hos_status:
             # The core's clock (capture.hos) is a new immutable value whenever an
