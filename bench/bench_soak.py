@@ -159,6 +159,10 @@ def main(argv: list[str] | None = None) -> int:
     rss: list[tuple[float, float]] = []  # (minute, MB), sampled every minute
     cpu_per_min: list[float] = []
     last_cpu = cpu_seconds(gui.pid) or 0.0
+    # The simulator's CPU is the control: its work per minute is fixed, so when it
+    # rises too the machine got slower, not the window.
+    last_sim = (cpu_seconds(sim.pid) or 0.0) if sim is not None else 0.0
+    sim_per_min: list[float] = []
     last_min = started
     start_rss: float | None = None
     warm_rss: float | None = None
@@ -176,7 +180,17 @@ def main(argv: list[str] | None = None) -> int:
                     cpu_per_min.append(pct)
                     rss.append(((now - started) / 60, m))
                     minute = (now - started) / 60
-                    print(f"  {minute:5.1f} min  CPU {pct:5.1f} %  RSS {m:6.1f} MB", flush=True)
+                    control = ""
+                    sim_cpu = cpu_seconds(sim.pid) if sim is not None else None
+                    if sim_cpu is not None:
+                        sim_pct = 100.0 * (sim_cpu - last_sim) / (now - last_min)
+                        sim_per_min.append(sim_pct)
+                        control = f"  (simulator {sim_pct:4.1f} %)"
+                        last_sim = sim_cpu
+                    print(
+                        f"  {minute:5.1f} min  CPU {pct:5.1f} %  RSS {m:6.1f} MB{control}",
+                        flush=True,
+                    )
                     last_cpu, last_min = c, now
             time.sleep(1.0)  # a sampling period, measured from outside
         alive = gui.poll() is None
@@ -215,6 +229,11 @@ def main(argv: list[str] | None = None) -> int:
         mean = sum(cpu_per_min) / len(cpu_per_min)
         print(f"  CPU % of one core per minute: {text}")
         print(f"  CPU mean {mean:.1f} %, max {max(cpu_per_min):.1f} % (machine shared)")
+    if sim_per_min:
+        text = " ".join(f"{c:.1f}" for c in sim_per_min)
+        mean = sum(sim_per_min) / len(sim_per_min)
+        print(f"  the simulator's CPU per minute (the control: fixed work): {text}")
+        print(f"  simulator mean {mean:.1f} %, max {max(sim_per_min):.1f} %")
     try:
         ticks = json.loads(ticks_file.read_text())
         worst = max(ticks["tick_max_by_name_ms"].items(), key=lambda kv: kv[1], default=("", 0))
