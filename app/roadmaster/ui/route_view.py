@@ -93,6 +93,9 @@ class RouteView(QWidget):
 
         pg.setConfigOptions(antialias=True)
         self.plot = pg.PlotWidget()
+        # pyqtgraph's own items antialias by the config above; the plain Qt items
+        # (the trails' tails, the heading arrow) follow the view's hint.
+        self.plot.setAntialiasing(True)
         self.plot.setAspectLocked(True)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         self._axis_unit = ""
