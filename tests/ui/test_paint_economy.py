@@ -40,6 +40,20 @@ def _shown_dashboard(qtbot) -> DashboardView:
     return view
 
 
+def _shown_dial(
+    qtbot, title: str, maximum: float, step: float, *, width: int, start: float = 0.0
+) -> tuple[DialGauge, list[float]]:
+    """A dial shown at ``width`` × 300 on a test clock; the clock's cell to move it."""
+    now = [start]
+    dial = DialGauge(title, clock=lambda: now[0])
+    qtbot.addWidget(dial)
+    dial.resize(width, 300)
+    dial.set_scale(maximum, step)
+    dial.show()
+    qtbot.waitExposed(dial)
+    return dial, now
+
+
 def test_an_unchanged_reading_paints_nothing(qtbot):
     view = _shown_dashboard(qtbot)
     before = view.paint_count()
@@ -83,13 +97,7 @@ def test_a_dial_is_opaque_in_the_cards_colour(qtbot):
 
 
 def test_a_big_jump_eases_once_and_jumps_that_keep_coming_are_drawn_at_once(qtbot):
-    now = [0.0]
-    dial = DialGauge("Speed", clock=lambda: now[0])
-    qtbot.addWidget(dial)
-    dial.resize(300, 300)
-    dial.set_scale(140.0, 20.0)
-    dial.show()
-    qtbot.waitExposed(dial)
+    dial, now = _shown_dial(qtbot, "Speed", 140.0, 20.0, width=300)
     dial.set_reading(80.0, "80", "km/h")  # the first big jump eases
     assert dial.easing()
     qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)  # and the timer stops
@@ -158,13 +166,7 @@ def _on_screen(widget) -> QImage:
 
 
 def test_a_moving_needle_repaints_only_its_part_and_the_dial_stays_whole(qtbot):
-    now = [0.0]
-    dial = DialGauge("Speed", clock=lambda: now[0])
-    qtbot.addWidget(dial)
-    dial.resize(320, 300)
-    dial.set_scale(140.0, 20.0)
-    dial.show()
-    qtbot.waitExposed(dial)
+    dial, now = _shown_dial(qtbot, "Speed", 140.0, 20.0, width=320)
     dial.set_reading(60.0, "60", "km/h", caption="limit 80", limit=80.0)
     qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
     _flush()
@@ -202,13 +204,7 @@ class _RegionSpy(QObject):
 
 
 def test_the_number_changes_at_most_five_times_a_second_and_the_last_one_shows(qtbot):
-    now = [10.0]
-    dial = DialGauge("Engine rpm", clock=lambda: now[0])
-    qtbot.addWidget(dial)
-    dial.resize(320, 300)
-    dial.set_scale(2500.0, 500.0)
-    dial.show()
-    qtbot.waitExposed(dial)
+    dial, now = _shown_dial(qtbot, "Engine rpm", 2500.0, 500.0, width=320, start=10.0)
     dial.set_reading(1350.0, "1350", "rpm")
     qtbot.waitUntil(lambda: not dial.easing(), timeout=5000)
     _flush()
