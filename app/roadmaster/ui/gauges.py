@@ -36,6 +36,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from roadmaster.ui import theme
+from roadmaster.ui.painting import copy_region
 from roadmaster.ui.ticks import TICKS
 
 EASE_INTERVAL_MS = 33
@@ -380,10 +381,7 @@ class DialGauge(Instrument):
         # Only the parts asked for (a moving needle repaints a small region): the
         # face is copied rect by rect, and texts outside the region are not drawn.
         region = event.region()
-        ratio = self._face.devicePixelRatio()
-        for r in region:  # type: ignore[attr-defined]  # (PySide6 iterates a QRegion)
-            source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
-            p.drawPixmap(QRectF(r), self._face, source)
+        copy_region(p, region, self._face)
         centre, radius = self._geometry()
         width = max(4.0, radius * 0.07)
         inner = QRectF(

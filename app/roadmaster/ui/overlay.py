@@ -45,6 +45,7 @@ from PySide6.QtWidgets import QMenu, QSizeGrip, QWidget
 
 from roadmaster.settings import OVERLAY_ITEMS, OverlayItem, OverlaySettings, Settings
 from roadmaster.telemetry.status import GameState, Reading
+from roadmaster.ui.painting import copy_region
 from roadmaster.ui.view_models.overlay import OverlayView, overlay_preview, overlay_view
 
 CLICK_THROUGH_SHORTCUT = "Ctrl+Shift+O"
@@ -477,10 +478,7 @@ class Overlay(QWidget):
             self._paint(inner, region)
             inner.end()
             painter.setOpacity(opacity)
-            ratio = buffer.devicePixelRatio()
-            for r in region:
-                source = QRectF(r.x() * ratio, r.y() * ratio, r.width() * ratio, r.height() * ratio)
-                painter.drawImage(QRectF(r), buffer, source)
+            copy_region(painter, region, buffer)
         painter.end()
 
     def _paint(self, painter: QPainter, region: QRegion) -> None:
