@@ -59,8 +59,14 @@ class EventWriter:
         self._insert_sample = FastInsert(
             samples, [c.name for c in samples.columns if c.name != "id"], engine.dialect
         )
-        self._dialect = engine.dialect
-        self._update_progress: FastUpdate | None = None
+        # An open job's accumulators, saved once a second: the columns stats_columns gives.
+        self._update_progress = FastUpdate(
+            jobs,
+            [*stats_columns(JobStats()), "updated_at"],
+            "id",
+            engine.dialect,
+            extra="status = 'open'",
+        )
 
     def write(self, tx: Tx, events: Sequence[Event]) -> None:
         """Write ``events`` and their outbox rows in ``tx``."""
@@ -77,13 +83,8 @@ class EventWriter:
             return
         values = stats_columns(stats)
         values["updated_at"] = tx.now
-        update = self._update_progress
-        if update is None or update.columns[:-1] != tuple(values):
-            update = self._update_progress = FastUpdate(
-                jobs, list(values), "id", self._dialect, extra="status = 'open'"
-            )
         values["id"] = job_id
-        update.execute(tx.conn, values)
+        self._update_progress.execute(tx.conn, values)
 
     def set_economics(self, tx: Tx, job_key: str, cols: Mapping[str, float | None]) -> None:
         """Set economics columns of one job; KeyError for an unknown job key."""

@@ -128,12 +128,17 @@ def enqueue(
     )
 
 
-def _count(source: Engine | Connection, *states: str) -> int:
-    stmt = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.state.in_(states))
+def _rows(source: Engine | Connection, stmt: sa.Select[Any]) -> list[Any]:
+    """``stmt``'s rows, on ``source`` itself or on a connection of that engine."""
     if isinstance(source, Engine):
         with source.connect() as conn:
-            return int(conn.execute(stmt).scalar_one())
-    return int(source.execute(stmt).scalar_one())
+            return list(conn.execute(stmt).all())
+    return list(source.execute(stmt).all())
+
+
+def _count(source: Engine | Connection, *states: str) -> int:
+    stmt = sa.select(sa.func.count()).select_from(outbox).where(outbox.c.state.in_(states))
+    return int(_rows(source, stmt)[0][0])
 
 
 _COUNT_BY_STATE: Final = (
@@ -146,12 +151,7 @@ _COUNT_BY_STATE: Final = (
 def counts(source: Engine | Connection) -> tuple[int, int]:
     """(waiting, parked): :func:`pending_count` and :func:`dead_count` in one query
     (the status bar asks every few seconds)."""
-    if isinstance(source, Engine):
-        with source.connect() as conn:
-            rows = conn.execute(_COUNT_BY_STATE).all()
-    else:
-        rows = source.execute(_COUNT_BY_STATE).all()
-    by_state = {state: int(n) for state, n in rows}
+    by_state = {state: int(n) for state, n in _rows(source, _COUNT_BY_STATE)}
     return by_state.get("ready", 0) + by_state.get("in_flight", 0), by_state.get("dead", 0)
 
 
