@@ -43,10 +43,6 @@ class StopSignals(QObject):
         self._writer: socket.socket | None = None
         self._notifier: QSocketNotifier | None = None
 
-    @property
-    def installed(self) -> bool:
-        return self._notifier is not None
-
     def install(self) -> bool:
         """Install the handlers; False where that cannot be done (not the main thread)."""
         if threading.current_thread() is not threading.main_thread():
