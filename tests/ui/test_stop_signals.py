@@ -94,10 +94,12 @@ def test_the_window_process_stops_cleanly_on_a_signal(tmp_path, signals):
     log = _log(home)
     assert proc.returncode == 0, err[-2000:]
     assert "Traceback" not in err and "Traceback" not in log
-    # (Two signals sent at once may be delivered in either order.)
+    # Two signals sent at once may be delivered in either order, and the second may
+    # come after the event loop has ended (then it is not even logged): either way the
+    # app stops once.
     names = {signal.Signals(sig).name for sig in signals}
     stopping = [line for line in log.splitlines() if "received: stopping" in line]
     assert len(stopping) == 1 and stopping[0].split()[-3] in names, stopping
-    assert log.count("received again; already stopping") == len(signals) - 1
+    assert log.count("received again; already stopping") <= len(signals) - 1
     assert "stopped: the log is closed" in log
     assert _samples(home) >= before  # what was recorded is in the log file, committed
